@@ -289,7 +289,7 @@ function invalidMessage(options: unknown): string {
 }
 
 test('invalid options are refused at construction with a message naming the fix', () => {
-  const base = { shape: [10, 10, 10], chunk: [4, 4, 4], dtype: 'uint8' };
+  const base: ChunkerOptions = { shape: [10, 10, 10], chunk: [4, 4, 4], dtype: 'uint8' };
   assert.match(invalidMessage({ ...base, shape: [10, 0, 10] }), /shape must be positive integers/);
   assert.match(invalidMessage({ ...base, shape: [10, 10] }), /shape must have 3 entries/);
   assert.match(invalidMessage({ ...base, chunk: [4, 4.5, 4] }), /chunk must be positive integers/);
@@ -309,9 +309,9 @@ test('invalid options are refused at construction with a message naming the fix'
   assert.match(invalidMessage({ ...base, readableHighWaterMark: 0 }), /readableHighWaterMark must be a positive integer/);
   assert.match(invalidMessage(null), /options must be an object/);
   // Valid corner cases are accepted: a dividing edge 'error', an empty zRange, zRange ending at the volume's end.
-  planChunker({ ...base, shape: [8, 8, 8], edge: 'error' } as ChunkerOptions);
-  planChunker({ ...base, zRange: [4, 4] } as ChunkerOptions);
-  planChunker({ ...base, zRange: [8, 10] } as ChunkerOptions);
+  planChunker({ ...base, shape: [8, 8, 8], edge: 'error' });
+  planChunker({ ...base, zRange: [4, 4] });
+  planChunker({ ...base, zRange: [8, 10] });
 });
 
 test('a row over maxRowBytes names the largest chunk z-size that fits, and that size does fit', () => {
