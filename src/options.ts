@@ -1,0 +1,143 @@
+/**
+ * The option table `convert()` and the CLI share: one place for names, defaults, parsing and help,
+ * so the API and the command line cannot drift apart.
+ */
+import os from 'node:os';
+import { invalid } from './errors.ts';
+import { parseDType, type DType } from './dtype.ts';
+import { checkVec3, parseOrder, type Order, type Vec3 } from './geometry.ts';
+import type { Endian } from './chunker.ts';
+
+
+/** Options of {@link convert} (and of `slabchunk convert`). Only `shape` is required. */
+export interface ConvertOptions {
+  /** Volume shape `[X, Y, Z]` (x fastest in the file for input order F). */
+  shape: Vec3;
+  /** Element type. Default `uint8`. */
+  dtype?: DType;
+  /** Chunk shape `[cx, cy, cz]`. Default `[64, 64, 64]`, clipped to the shape. */
+  chunk?: Vec3;
+  /** Shard shape `[sx, sy, sz]`, a multiple of `chunk` (Zarr v3 only). Default: no sharding. */
+  shard?: Vec3;
+  /** `raw`, `gzip[:level]`, `zstd[:level]` or `blosc[:cname[:clevel[:shuffle]]]`. Default `zstd:3`. */
+  codec?: string;
+  /** Zarr format. Default 3. */
+  zarrFormat?: 2 | 3;
+  /** Layout of the input file: F (x fastest, the default) or C (z fastest, numpy's default). */
+  inputOrder?: Order;
+  /** Byte order of the input's elements. Default `little`. Stores are always little-endian. */
+  endian?: Endian;
+  /** Bytes to skip at the start of the input (a file header). Default 0. */
+  header?: number;
+  /** Fill value: the value of absent chunks and of padding. Default 0. */
+  fill?: number | bigint;
+  /** Write chunks whose every voxel equals the fill value. Default false (they are skipped). */
+  writeEmptyChunks?: boolean;
+  /** Chunks encoding or writing at once. Default 4 × available cores. */
+  concurrency?: number;
+  /** Replace an existing non-empty store. Default false: such a store is refused. */
+  overwrite?: boolean;
+  /** Extra attributes to store with the array. */
+  attributes?: Record<string, unknown>;
+}
+
+export type ResolvedConvertOptions = Required<Omit<ConvertOptions, 'shard' | 'attributes'>> &
+  Pick<ConvertOptions, 'shard' | 'attributes'>;
+
+type Kind = 'vec3' | 'string' | 'int' | 'boolean' | 'number';
+
+interface OptionSpec<K extends keyof ConvertOptions> {
+  readonly name: K;
+  readonly flag: string;
+  readonly kind: Kind;
+  readonly valueName?: string;
+  readonly description: string;
+  /** Turns a CLI string (or an API value) into the typed value, with a clear error. */
+  readonly parse: (value: unknown) => NonNullable<ConvertOptions[K]>;
+}
+
+const int = (name: string, min: number) => (value: unknown): number => {
+  const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
+    throw invalid(`${name} must be an integer ≥ ${min}. Got: ${String(value)}`);
+  }
+  return n;
+};
+
+const vec3 = (name: string) => (value: unknown): Vec3 =>
+  checkVec3(name, typeof value === 'string' ? value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s))) : value);
+
+const bool = (value: unknown): boolean => {
+  if (typeof value === 'boolean') return value;
+  throw invalid(`expected true or false. Got: ${String(value)}`);
+};
+
+/** Parses a fill value: an integer (kept exact as a bigint beyond 2^53), a float, NaN, ±Infinity. */
+export function parseFill(value: unknown): number | bigint {
+  if (typeof value === 'number' || typeof value === 'bigint') return value;
+  if (typeof value === 'string') {
+    const s = value.trim();
+    if (/^-?\d+$/.test(s)) {
+      const big = BigInt(s);
+      return big >= BigInt(Number.MIN_SAFE_INTEGER) && big <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(big) : big;
+    }
+    if (/^(-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?|NaN|-?Infinity)$/i.test(s)) return Number(s);
+  }
+  throw invalid(`fill must be a number (e.g. 0, 255, -1.5, NaN). Got: ${String(value)}`);
+}
+
+function spec<K extends keyof ConvertOptions>(s: OptionSpec<K>): OptionSpec<K> {
+  return s;
+}
+
+/** Every option of `convert`, in the order `--help` lists them. */
+export const CONVERT_OPTIONS = [
+  spec({ name: 'shape', flag: 'shape', kind: 'vec3', valueName: 'X,Y,Z', description: 'volume shape, x fastest in the file (required)', parse: vec3('shape') }),
+  spec({ name: 'dtype', flag: 'dtype', kind: 'string', valueName: 'TYPE', description: 'bool, int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64 (default uint8)', parse: parseDType }),
+  spec({ name: 'chunk', flag: 'chunk', kind: 'vec3', valueName: 'X,Y,Z', description: 'chunk shape (default 64,64,64, clipped to the shape)', parse: vec3('chunk') }),
+  spec({ name: 'shard', flag: 'shard', kind: 'vec3', valueName: 'X,Y,Z', description: 'shard shape, a multiple of the chunk (Zarr v3; default none)', parse: vec3('shard') }),
+  spec({ name: 'codec', flag: 'codec', kind: 'string', valueName: 'SPEC', description: 'raw | gzip[:level] | zstd[:level] | blosc[:cname[:clevel[:shuffle]]] (default zstd:3)', parse: (v) => { if (typeof v !== 'string' || v === '') throw invalid(`codec must be a string such as zstd:3. Got: ${String(v)}`); return v; } }),
+  spec({ name: 'zarrFormat', flag: 'zarr-format', kind: 'int', valueName: '3|2', description: 'Zarr format version (default 3)', parse: (v) => { const n = Number(v); if (n !== 2 && n !== 3) throw invalid(`zarr-format must be 2 or 3. Got: ${String(v)}`); return n; } }),
+  spec({ name: 'inputOrder', flag: 'input-order', kind: 'string', valueName: 'F|C', description: 'input layout: F = x fastest (default), C = z fastest (numpy default)', parse: (v) => parseOrder(v, 'input-order') }),
+  spec({ name: 'endian', flag: 'endian', kind: 'string', valueName: 'little|big', description: 'byte order of the input elements (default little)', parse: (v) => { if (v !== 'little' && v !== 'big') throw invalid(`endian must be little or big. Got: ${String(v)}`); return v; } }),
+  spec({ name: 'header', flag: 'header', kind: 'int', valueName: 'BYTES', description: 'bytes to skip at the start of the input (default 0)', parse: int('header', 0) }),
+  spec({ name: 'fill', flag: 'fill', kind: 'number', valueName: 'V', description: 'fill value of padding and absent chunks (default 0)', parse: parseFill }),
+  spec({ name: 'writeEmptyChunks', flag: 'write-empty-chunks', kind: 'boolean', description: 'also write chunks that hold only the fill value', parse: bool }),
+  spec({ name: 'concurrency', flag: 'concurrency', kind: 'int', valueName: 'N', description: 'chunks encoding/writing at once (default 4 × cores)', parse: int('concurrency', 1) }),
+  spec({ name: 'overwrite', flag: 'overwrite', kind: 'boolean', description: 'replace an existing non-empty store', parse: bool }),
+] as const;
+
+export const DEFAULT_CHUNK: Vec3 = [64, 64, 64];
+
+/** Applies defaults and checks every option; throws EINVALID naming the bad one. */
+export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertOptions {
+  if (options === null || typeof options !== 'object') throw invalid('convert options must be an object with at least `shape`');
+  if (options.shape === undefined) throw invalid('shape is required: pass --shape X,Y,Z (x fastest in the file)');
+  const parsed: Record<string, unknown> = {};
+  for (const s of CONVERT_OPTIONS) {
+    const value = options[s.name];
+    if (value !== undefined) parsed[s.name] = s.parse(value);
+  }
+  const shape = parsed.shape as Vec3;
+  const chunk = (parsed.chunk as Vec3 | undefined) ??
+    [Math.min(DEFAULT_CHUNK[0], shape[0]), Math.min(DEFAULT_CHUNK[1], shape[1]), Math.min(DEFAULT_CHUNK[2], shape[2])];
+  const zarrFormat = (parsed.zarrFormat as 2 | 3 | undefined) ?? 3;
+  const shard = parsed.shard as Vec3 | undefined;
+  if (shard && zarrFormat !== 3) throw invalid('sharding needs Zarr v3: drop --shard or use --zarr-format 3');
+  return {
+    shape,
+    dtype: (parsed.dtype as DType | undefined) ?? 'uint8',
+    chunk,
+    shard,
+    codec: (parsed.codec as string | undefined) ?? 'zstd:3',
+    zarrFormat,
+    inputOrder: (parsed.inputOrder as Order | undefined) ?? 'F',
+    endian: (parsed.endian as Endian | undefined) ?? 'little',
+    header: (parsed.header as number | undefined) ?? 0,
+    fill: (parsed.fill as number | bigint | undefined) ?? 0,
+    writeEmptyChunks: (parsed.writeEmptyChunks as boolean | undefined) ?? false,
+    concurrency: (parsed.concurrency as number | undefined) ?? 4 * os.availableParallelism(),
+    overwrite: (parsed.overwrite as boolean | undefined) ?? false,
+    attributes: options.attributes,
+  };
+}
