@@ -1,0 +1,67 @@
+/** `inspectStore()`: what `slabchunk info` prints — geometry, codecs, and how much of the grid is on disk. */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import type { DType } from './dtype.ts';
+import { gridShape, product, type Order, type Vec3 } from './geometry.ts';
+import { openStore } from './reader.ts';
+
+export interface StoreInfo {
+  path: string;
+  format: 2 | 3;
+  /** Stored shape, slowest axis first. */
+  shape: Vec3;
+  dimensionNames?: readonly string[];
+  dtype: DType;
+  /** Chunk shape (inner chunk when sharded), slowest first. */
+  chunks: Vec3;
+  shard?: Vec3;
+  fill: number | bigint | boolean;
+  inputOrder: Order;
+  /** The codec chain as the metadata states it (v3 `codecs`, v2 `compressor`). */
+  codecs: unknown;
+  /** Chunk files the grid has room for (shard files when sharded). */
+  filesTotal: number;
+  /** Chunk (or shard) files present; absent ones read as the fill value. */
+  filesPresent: number;
+  /** Bytes of every file in the store, metadata included. */
+  bytesOnDisk: number;
+}
+
+export async function inspectStore(storePath: string): Promise<StoreInfo> {
+  const store = await openStore(storePath);
+  const grid = gridShape(store.shape, store.shard ?? store.chunks);
+  let filesPresent = 0;
+  let bytesOnDisk = 0;
+  for await (const file of walk(storePath)) {
+    bytesOnDisk += file.size;
+    if (!file.metadata) filesPresent++;
+  }
+  return {
+    path: storePath,
+    format: store.format,
+    shape: store.shape,
+    ...(store.dimensionNames ? { dimensionNames: store.dimensionNames } : {}),
+    dtype: store.dtype,
+    chunks: store.chunks,
+    ...(store.shard ? { shard: store.shard } : {}),
+    fill: store.fill,
+    inputOrder: store.inputOrder,
+    codecs: store.format === 3 ? store.metadata.codecs : { compressor: store.metadata.compressor, filters: store.metadata.filters },
+    filesTotal: product(grid),
+    filesPresent,
+    bytesOnDisk,
+  };
+}
+
+/** Every file under `dir`; hidden ones (`.zarray`, temp files, our `.slabchunk/`) and `zarr.json` count as metadata. */
+async function* walk(dir: string, hidden = false): AsyncGenerator<{ size: number; metadata: boolean }> {
+  for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    const isHidden = hidden || entry.name.startsWith('.');
+    if (entry.isDirectory()) yield* walk(full, isHidden);
+    else if (entry.isFile()) {
+      const { size } = await fsp.stat(full);
+      yield { size, metadata: isHidden || entry.name === 'zarr.json' };
+    }
+  }
+}

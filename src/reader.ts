@@ -1,0 +1,111 @@
+/**
+ * Opening stores we (or anyone) wrote, through zarrita: the read side `info`, `verify` and `export` share.
+ * Stored axes are slowest first; `volumeAxes` says how they map back to the input's `[X, Y, Z]`.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import * as zarr from 'zarrita';
+import FileSystemStore from '@zarrita/storage/fs';
+import { SlabchunkError } from './errors.ts';
+import { copyBlock } from './copy.ts';
+import { isDType, type DType, type ElementSize } from './dtype.ts';
+import type { Order, Vec3 } from './geometry.ts';
+
+export interface OpenedStore {
+  readonly path: string;
+  readonly format: 2 | 3;
+  readonly array: zarr.Array<zarr.DataType, FileSystemStore>;
+  /** The array's metadata document as stored (zarr.json, or .zarray for v2). */
+  readonly metadata: Record<string, unknown>;
+  readonly dtype: DType;
+  /** Stored shape, slowest axis first. */
+  readonly shape: Vec3;
+  /** Stored chunk (inner chunk when sharded), slowest axis first. */
+  readonly chunks: Vec3;
+  /** Shard shape, slowest axis first, when the array is sharded. */
+  readonly shard?: Vec3;
+  readonly dimensionNames?: readonly string[];
+  /** The input layout this store was written from: `F` when its axes are z,y,x (the default). */
+  readonly inputOrder: Order;
+  readonly fill: number | bigint | boolean;
+}
+
+/** Opens the array at `storePath`, v3 or v2, with a clear error when there is none. */
+export async function openStore(storePath: string): Promise<OpenedStore> {
+  const store = new FileSystemStore(storePath);
+  let array: zarr.Array<zarr.DataType, FileSystemStore>;
+  try {
+    array = await zarr.open(store, { kind: 'array' });
+  } catch (cause) {
+    throw new SlabchunkError('ESTORE', `no Zarr array at ${storePath}: ${(cause as Error).message}; give the path of a store slabchunk wrote`, { cause });
+  }
+  const v3 = await readJson(path.join(storePath, 'zarr.json'));
+  const metadata = v3 ?? (await readJson(path.join(storePath, '.zarray'))) ?? {};
+  const format = v3 ? 3 : 2;
+  if (array.shape.length !== 3) {
+    throw new SlabchunkError('ESTORE', `${storePath} holds a ${array.shape.length}-D array; slabchunk handles 3-D volumes`);
+  }
+  if (!isDType(array.dtype)) {
+    throw new SlabchunkError('ESTORE', `${storePath} has dtype ${array.dtype}, which slabchunk does not handle`);
+  }
+  let dimensionNames: readonly string[] | undefined;
+  if (format === 3) dimensionNames = (metadata.dimension_names as string[] | undefined) ?? undefined;
+  else {
+    const attrs = await readJson(path.join(storePath, '.zattrs'));
+    dimensionNames = (attrs?._ARRAY_DIMENSIONS as string[] | undefined) ?? undefined;
+  }
+  const shard = format === 3 ? shardShape(metadata) : undefined;
+  return {
+    path: storePath,
+    format,
+    array,
+    metadata,
+    dtype: array.dtype,
+    shape: array.shape as unknown as Vec3,
+    chunks: array.chunks as unknown as Vec3,
+    ...(shard ? { shard } : {}),
+    ...(dimensionNames ? { dimensionNames } : {}),
+    inputOrder: dimensionNames?.join(',') === 'x,y,z' ? 'C' : 'F',
+    fill: array.fillValue as number | bigint | boolean,
+  };
+}
+
+function shardShape(metadata: Record<string, unknown>): Vec3 | undefined {
+  const codecs = metadata.codecs as { name: string }[] | undefined;
+  if (!codecs?.some((c) => c.name === 'sharding_indexed')) return undefined;
+  const grid = metadata.chunk_grid as { configuration: { chunk_shape: number[] } };
+  return grid.configuration.chunk_shape as unknown as Vec3;
+}
+
+async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(file, 'utf8')) as Record<string, unknown>;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+/** The raw little-endian bytes of a decoded zarrita chunk (TypedArray or BoolArray), without copying. */
+export function chunkBytes(data: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }): Uint8Array {
+  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+}
+
+/** The store key of stored chunk `coords` (slowest first): `c/a/b/c` in v3, `a/b/c` in v2. */
+export function chunkKey(format: 2 | 3, coords: readonly number[]): string {
+  return (format === 3 ? 'c/' : '') + coords.join('/');
+}
+
+/**
+ * A decoded chunk's bytes in C order of its stored axes. zarrita hands back C-ordered chunks for the
+ * stores we write; a v2 store written with `order: "F"` elsewhere comes back F-strided and is reordered here.
+ */
+export function cOrderBytes(chunk: zarr.Chunk<zarr.DataType>, elementSize: ElementSize): Uint8Array {
+  const bytes = chunkBytes(chunk.data as unknown as ArrayBufferView);
+  const [n0, n1, n2] = chunk.shape as unknown as Vec3;
+  const [s0, s1, s2] = chunk.stride as unknown as Vec3;
+  if (s2 === 1 && s1 === n2 && s0 === n1 * n2) return bytes;
+  const out = new Uint8Array(bytes.byteLength);
+  copyBlock({ data: out, offset: 0, strides: [1, n2, n1 * n2] }, { data: bytes, offset: 0, strides: [s2, s1, s0] }, [n2, n1, n0], elementSize);
+  return out;
+}
