@@ -1,0 +1,163 @@
+/**
+ * The store's metadata documents, built by one pure function so `convert`, `--resume` and tests can
+ * compare them byte for byte. Axis mapping (DESIGN.md): F input -> Zarr shape `[Z, Y, X]`, names
+ * `z, y, x`; C input -> `[X, Y, Z]`, names `x, y, z`. Either way a chunk's bytes are a C-order Zarr chunk.
+ */
+import { bytesPerElement, fillBytes, zarrV2DType, zarrV3DType, type DType } from '../dtype.ts';
+import { invalid } from '../errors.ts';
+import { reverse, type Order, type Vec3 } from '../geometry.ts';
+import type { CodecSpec, CompressorSpec } from './codecs/spec.ts';
+
+export type ZarrFormat = 2 | 3;
+export type FillValue = number | bigint | boolean;
+
+/** Everything the metadata depends on. Axis triples are in the volume's `[x, y, z]` order. */
+export interface ArrayLayout {
+  readonly shape: Vec3;
+  readonly chunk: Vec3;
+  readonly dtype: DType;
+  readonly codec: CodecSpec;
+  readonly zarrFormat: ZarrFormat;
+  readonly inputOrder: Order;
+  readonly fill: FillValue;
+  readonly attributes?: Readonly<Record<string, unknown>> | undefined;
+}
+
+/** The array as Zarr sees it: axes slowest first. */
+export interface ZarrAxes {
+  readonly shape: Vec3;
+  readonly chunks: Vec3;
+  readonly dimensionNames: readonly [string, string, string];
+}
+
+export function zarrAxes(shape: Vec3, chunk: Vec3, inputOrder: Order): ZarrAxes {
+  return inputOrder === 'F'
+    ? { shape: reverse(shape), chunks: reverse(chunk), dimensionNames: ['z', 'y', 'x'] }
+    : { shape, chunks: chunk, dimensionNames: ['x', 'y', 'z'] };
+}
+
+/** The store key of the chunk at grid coordinates `(gx, gy, gz)`: `c/gz/gy/gx` (v3, F input), `gz/gy/gx` (v2). */
+export function chunkKey(coords: Vec3, inputOrder: Order, zarrFormat: ZarrFormat): string {
+  const [a, b, c] = inputOrder === 'F' ? [coords[2], coords[1], coords[0]] : coords;
+  return zarrFormat === 3 ? `c/${a}/${b}/${c}` : `${a}/${b}/${c}`;
+}
+
+/** Keys of the metadata documents of each format. */
+export const METADATA_KEYS: Record<ZarrFormat, readonly string[]> = { 3: ['zarr.json'], 2: ['.zarray', '.zattrs'] };
+
+/** The fill value as Zarr JSON: NaN/±Infinity as strings, bool as true/false, integers exact. */
+export function fillJson(dtype: DType, fill: FillValue): unknown {
+  fillBytes(dtype, fill); // range check, EINVALID on a value the dtype cannot hold
+  if (dtype === 'bool') return fill === true || fill === 1 || fill === 1n;
+  if (dtype === 'float32' || dtype === 'float64') {
+    const n = Number(fill);
+    if (Number.isNaN(n)) return 'NaN';
+    if (n === Infinity) return 'Infinity';
+    if (n === -Infinity) return '-Infinity';
+    return n;
+  }
+  return typeof fill === 'bigint' ? fill : Number(fill);
+}
+
+const SHUFFLE_V2 = { noshuffle: 0, shuffle: 1, bitshuffle: 2 } as const;
+
+function compressorV3(c: CompressorSpec, dtype: DType): object | null {
+  switch (c.name) {
+    case 'raw':
+      return null;
+    case 'gzip':
+      return { name: 'gzip', configuration: { level: c.level } };
+    case 'zstd':
+      return { name: 'zstd', configuration: { level: c.level, checksum: false } };
+    case 'blosc':
+      return {
+        name: 'blosc',
+        configuration: { cname: c.cname, clevel: c.clevel, shuffle: c.shuffle, typesize: bytesPerElement(dtype), blocksize: 0 },
+      };
+  }
+}
+
+/** The numcodecs config of a compressor (v2 `compressor`). */
+function compressorV2(c: CompressorSpec): object | null {
+  switch (c.name) {
+    case 'raw':
+      return null;
+    case 'gzip':
+      return { id: 'gzip', level: c.level };
+    case 'zstd':
+      return { id: 'zstd', level: c.level };
+    case 'blosc':
+      return { id: 'blosc', cname: c.cname, clevel: c.clevel, shuffle: SHUFFLE_V2[c.shuffle], blocksize: 0 };
+  }
+}
+
+/** JSON with bigints written as exact integers, 2-space indent, final newline. */
+function toJson(doc: unknown): string {
+  const marks: string[] = [];
+  const text = JSON.stringify(doc, (_k, v: unknown) => {
+    if (typeof v !== 'bigint') return v;
+    marks.push(v.toString());
+    return `\u0000${marks.length - 1}\u0000`;
+  }, 2);
+  return text.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]) + '\n';
+}
+
+/** Checks the combination of options; throws EINVALID naming the fix. */
+export function checkLayout(layout: ArrayLayout): void {
+  if (layout.zarrFormat !== 2 && layout.zarrFormat !== 3) {
+    throw invalid(`zarr format must be 2 or 3. Got: ${String(layout.zarrFormat)}`);
+  }
+  if (layout.zarrFormat === 2 && layout.codec.crc32c) {
+    throw invalid('crc32c is a Zarr v3 codec; drop +crc32c or use --zarr-format 3');
+  }
+  fillBytes(layout.dtype, layout.fill);
+}
+
+/**
+ * The metadata documents of the array: `{ 'zarr.json': text }` (v3) or `{ '.zarray', '.zattrs' }` (v2).
+ * Deterministic: the same layout always gives the same bytes.
+ */
+export function buildMetadata(layout: ArrayLayout): Record<string, string> {
+  checkLayout(layout);
+  const { shape, chunks, dimensionNames } = zarrAxes(layout.shape, layout.chunk, layout.inputOrder);
+  const fill_value = fillJson(layout.dtype, layout.fill);
+  const attributes = { ...(layout.attributes ?? {}) };
+  if (layout.zarrFormat === 3) {
+    const bytes = bytesPerElement(layout.dtype) === 1
+      // the endian of 1-byte types is meaningless; zarr-python omits it, the spec allows it
+      ? { name: 'bytes' }
+      : { name: 'bytes', configuration: { endian: 'little' } };
+    const compressor = compressorV3(layout.codec.compressor, layout.dtype);
+    const codecs: object[] = [bytes];
+    if (compressor) codecs.push(compressor);
+    if (layout.codec.crc32c) codecs.push({ name: 'crc32c' });
+    return {
+      'zarr.json': toJson({
+        zarr_format: 3,
+        node_type: 'array',
+        shape,
+        data_type: zarrV3DType(layout.dtype),
+        chunk_grid: { name: 'regular', configuration: { chunk_shape: chunks } },
+        chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
+        fill_value,
+        codecs,
+        attributes,
+        dimension_names: dimensionNames,
+      }),
+    };
+  }
+  return {
+    '.zarray': toJson({
+      zarr_format: 2,
+      shape,
+      chunks,
+      dtype: zarrV2DType(layout.dtype),
+      compressor: compressorV2(layout.codec.compressor),
+      fill_value,
+      order: 'C',
+      filters: null,
+      dimension_separator: '/',
+    }),
+    '.zattrs': toJson({ ...attributes, _ARRAY_DIMENSIONS: dimensionNames }),
+  };
+}

@@ -1,0 +1,128 @@
+/**
+ * The store layer: three methods on string keys (a missing key is `undefined`), with an atomic `set`.
+ * The filesystem implementation writes each value to a dot-prefixed temporary file in the key's own
+ * directory (Zarr readers ignore dot files) and renames it over the final name, so a reader or a
+ * crashed run never sees a torn file under a final name.
+ */
+import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { SlabchunkError } from '../errors.ts';
+
+export interface Store {
+  get(key: string): Promise<Uint8Array | undefined>;
+  has(key: string): Promise<boolean>;
+  /** Stores `value` under `key` atomically: readers see the old value (or none) or all of the new one. */
+  set(key: string, value: Uint8Array): Promise<void>;
+}
+
+export interface FileSystemStoreOptions {
+  /**
+   * Test hook: the `failOnSet`-th call of `set` (1-based) writes half its bytes to the temporary file,
+   * then fails as a full disk would. Lets tests prove that failures leave no torn or temporary files.
+   */
+  readonly failOnSet?: number;
+}
+
+let tempCounter = 0;
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+}
+
+/** A store in a directory; keys are `/`-separated paths below it. */
+export class FileSystemStore implements Store {
+  readonly root: string;
+  readonly #failOnSet: number;
+  #sets = 0;
+  /** Directories created (or being created) by this store: one mkdir per chunk directory, not per chunk. */
+  readonly #dirs = new Map<string, Promise<unknown>>();
+
+  constructor(root: string, options: FileSystemStoreOptions = {}) {
+    this.root = resolve(root);
+    this.#failOnSet = options.failOnSet ?? 0;
+  }
+
+  #path(key: string): string {
+    if (key === '' || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '.' || p === '')) {
+      throw new TypeError(`invalid store key ${JSON.stringify(key)}`);
+    }
+    return join(this.root, key);
+  }
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    try {
+      return await readFile(this.#path(key));
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async has(key: string): Promise<boolean> {
+    try {
+      return (await stat(this.#path(key))).isFile();
+    } catch (error) {
+      if (isMissing(error)) return false;
+      throw error;
+    }
+  }
+
+  async set(key: string, value: Uint8Array): Promise<void> {
+    const path = this.#path(key);
+    const dir = dirname(path);
+    let made = this.#dirs.get(dir);
+    if (!made) {
+      made = mkdir(dir, { recursive: true });
+      this.#dirs.set(dir, made);
+      made.catch(() => this.#dirs.delete(dir));
+    }
+    await made;
+    const n = ++this.#sets;
+    const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.partial`);
+    const handle = await open(temp, 'wx');
+    try {
+      if (n === this.#failOnSet) {
+        await handle.write(value, 0, value.length >> 1);
+        throw Object.assign(new Error(`injected failure on write ${n} (${key})`), { code: 'ENOSPC' });
+      }
+      await handle.writeFile(value);
+      await handle.close();
+      await rename(temp, path);
+    } catch (error) {
+      await handle.close().catch(() => undefined);
+      await rm(temp, { force: true });
+      throw error;
+    }
+  }
+}
+
+/** Files whose presence marks a directory as a Zarr node, so `--overwrite` may replace it. */
+const ZARR_MARKERS = ['zarr.json', '.zarray', '.zgroup', '.zattrs'];
+
+/**
+ * Makes `path` ready to receive a new store: creates it, or accepts it when empty. A non-empty
+ * directory is refused (ESTORE) unless `overwrite`, and even then only when it is a Zarr store,
+ * so a mistyped path never deletes unrelated files.
+ */
+export async function prepareStoreDir(path: string, overwrite: boolean): Promise<void> {
+  let entries: string[];
+  try {
+    const info = await stat(path);
+    if (!info.isDirectory()) {
+      throw new SlabchunkError('ESTORE', `${path} exists and is not a directory; choose another output path`, { key: path });
+    }
+    entries = await readdir(path);
+  } catch (error) {
+    if (!isMissing(error)) throw error;
+    await mkdir(path, { recursive: true });
+    return;
+  }
+  if (entries.length === 0) return;
+  if (!overwrite) {
+    throw new SlabchunkError('ESTORE', `${path} already exists and is not empty; pass --overwrite to replace it, or choose another path`, { key: path });
+  }
+  if (!entries.some((e) => ZARR_MARKERS.includes(e))) {
+    throw new SlabchunkError('ESTORE', `${path} is not empty and holds no Zarr store (no ${ZARR_MARKERS.join(', ')}); refusing to delete it even with --overwrite`, { key: path });
+  }
+  await Promise.all(entries.map((e) => rm(join(path, e), { recursive: true, force: true })));
+}

@@ -1,0 +1,215 @@
+/**
+ * ZarrSink: the Writable end of the pipeline. Consumes ChunkRecords (full padded chunks in the stored
+ * byte order), skips chunks that hold only the fill value, encodes the rest off the main thread and
+ * writes each one atomically. At most `concurrency` chunks are encoding or writing at once, and
+ * `_write` calls back only when its chunk has a slot, so backpressure reaches the reader.
+ */
+import { availableParallelism } from 'node:os';
+import { Writable } from 'node:stream';
+import pLimit, { type LimitFunction } from 'p-limit';
+import { bytesPerElement, fillBytes, parseDType, type DType } from '../dtype.ts';
+import { invalid, SlabchunkError } from '../errors.ts';
+import { checkVec3, gridShape, parseOrder, product, type Order, type Vec3 } from '../geometry.ts';
+import type { ChunkRecord } from '../record.ts';
+import { encodeWith, loadCodecs, type BytesCodec } from './codecs/index.ts';
+import { parseCodec, type CodecSpec } from './codecs/spec.ts';
+import { buildMetadata, checkLayout, chunkKey, type ArrayLayout, type FillValue, type ZarrFormat } from './metadata.ts';
+import { FileSystemStore, prepareStoreDir, type Store } from './store.ts';
+
+/** The codec used when none is given (also the CLI's default). */
+export const DEFAULT_CODEC = 'zstd:3';
+
+/** Bytes of in-flight chunks the default concurrency aims to stay under. */
+const DEFAULT_INFLIGHT_BYTES = 256 * 1024 * 1024;
+
+export interface ZarrSinkOptions {
+  /** Volume shape `[X, Y, Z]`. */
+  readonly shape: Vec3;
+  readonly dtype: DType;
+  /** Chunk shape `[cx, cy, cz]`. */
+  readonly chunk: Vec3;
+  /** A codec string (`raw`, `gzip[:level]`, `zstd[:level]`, `blosc[:cname[:clevel[:shuffle]]]`, `+crc32c`) or a parsed spec. Default `zstd:3`. */
+  readonly codec?: string | CodecSpec;
+  /** Default 3. */
+  readonly zarrFormat?: ZarrFormat;
+  /** Fill value of padding and absent chunks. Default 0. */
+  readonly fill?: FillValue;
+  /** Write chunks that hold only the fill value. Default false. */
+  readonly writeEmptyChunks?: boolean;
+  /** Chunks encoding or writing at once. Default: 4 × cores, fewer when chunks are large (≤ 256 MiB in flight), at least 2. */
+  readonly concurrency?: number;
+  /** User attributes stored with the array. */
+  readonly attributes?: Readonly<Record<string, unknown>>;
+  /** Layout of the input, which fixes the Zarr axes (DESIGN.md). Default 'F'. */
+  readonly inputOrder?: Order;
+  /** Replace an existing non-empty Zarr store at `path`. Default false. */
+  readonly overwrite?: boolean;
+  /** Sharding (issue 5); not available yet. */
+  readonly shard?: Vec3;
+  /**
+   * Where to write instead of a FileSystemStore at `path` (tests inject failures this way). The caller
+   * then owns preparing the location: `overwrite` and the non-empty check are skipped.
+   */
+  readonly store?: Store;
+}
+
+/** Counters a run reports. */
+export interface SinkStats {
+  chunksWritten: number;
+  /** Chunks not written because every voxel equals the fill value. */
+  chunksSkipped: number;
+  /** Bytes received in records. */
+  bytesIn: number;
+  /** Bytes stored for chunks (after encoding), metadata excluded. */
+  bytesStored: number;
+}
+
+/** Checked, defaulted options: what the sink and {@link buildMetadata} run on. */
+export interface ResolvedSinkOptions extends ArrayLayout {
+  readonly writeEmptyChunks: boolean;
+  readonly concurrency: number;
+  readonly overwrite: boolean;
+}
+
+/** Checks and defaults the options (EINVALID on the first bad one). Pure; no I/O. */
+export function resolveSinkOptions(options: ZarrSinkOptions): ResolvedSinkOptions {
+  if (options === null || typeof options !== 'object') throw invalid('ZarrSink options must be an object with shape, dtype and chunk');
+  if (options.shard !== undefined) throw invalid('sharding is not available yet; drop --shard');
+  const shape = checkVec3('shape', options.shape, 0);
+  const chunk = checkVec3('chunk', options.chunk, 1);
+  const dtype = parseDType(options.dtype);
+  const codec = typeof options.codec === 'object' && options.codec !== null ? options.codec : parseCodec(options.codec ?? DEFAULT_CODEC);
+  const chunkBytes = product(chunk) * bytesPerElement(dtype);
+  let concurrency = options.concurrency;
+  if (concurrency === undefined) {
+    concurrency = Math.max(2, Math.min(4 * availableParallelism(), Math.floor(DEFAULT_INFLIGHT_BYTES / chunkBytes)));
+  } else if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw invalid(`concurrency must be an integer ≥ 1. Got: ${String(concurrency)}`);
+  }
+  const resolved: ResolvedSinkOptions = {
+    shape,
+    chunk,
+    dtype,
+    codec,
+    zarrFormat: options.zarrFormat ?? 3,
+    inputOrder: parseOrder(options.inputOrder ?? 'F', 'inputOrder'),
+    fill: options.fill ?? 0,
+    attributes: options.attributes,
+    writeEmptyChunks: options.writeEmptyChunks ?? false,
+    concurrency,
+    overwrite: options.overwrite ?? false,
+  };
+  checkLayout(resolved);
+  return resolved;
+}
+
+/** Writes a Zarr v3 or v2 array at `path` from a stream of ChunkRecords (object mode). */
+export class ZarrSink extends Writable {
+  readonly path: string;
+  readonly options: ResolvedSinkOptions;
+  readonly stats: SinkStats = { chunksWritten: 0, chunksSkipped: 0, bytesIn: 0, bytesStored: 0 };
+  readonly #store: Store;
+  readonly #ownStore: boolean;
+  readonly #limit: LimitFunction;
+  readonly #grid: Vec3;
+  readonly #chunkBytes: number;
+  /** A whole chunk of fill value: a chunk equal to it is empty (one memcmp, no per-voxel work). */
+  readonly #fillChunk: Buffer;
+  readonly #inflight = new Set<Promise<void>>();
+  #codecs: readonly BytesCodec[] = [];
+
+  constructor(path: string, options: ZarrSinkOptions) {
+    super({ objectMode: true, highWaterMark: 1 });
+    this.path = path;
+    this.options = resolveSinkOptions(options);
+    const { chunk, dtype, fill, shape, concurrency } = this.options;
+    this.#ownStore = options.store === undefined;
+    this.#store = options.store ?? new FileSystemStore(path);
+    this.#limit = pLimit(concurrency);
+    this.#grid = gridShape(shape, chunk);
+    this.#chunkBytes = product(chunk) * bytesPerElement(dtype);
+    this.#fillChunk = Buffer.alloc(this.#chunkBytes, fillBytes(dtype, fill));
+  }
+
+  /** The store key of the chunk at grid coordinates `(gx, gy, gz)`. */
+  keyOf(coords: Vec3): string {
+    return chunkKey(coords, this.options.inputOrder, this.options.zarrFormat);
+  }
+
+  override _construct(callback: (error?: Error | null) => void): void {
+    this.#open().then(() => callback(), callback);
+  }
+
+  async #open(): Promise<void> {
+    if (this.#ownStore) await prepareStoreDir(this.path, this.options.overwrite);
+    this.#codecs = await loadCodecs(this.options.codec, { elementSize: bytesPerElement(this.options.dtype) });
+    const docs = buildMetadata(this.options);
+    for (const [key, text] of Object.entries(docs)) {
+      try {
+        await this.#store.set(key, Buffer.from(text));
+      } catch (cause) {
+        throw new SlabchunkError('EWRITE', `could not write ${key} in ${this.path}: ${(cause as Error).message}`, { key, cause });
+      }
+    }
+  }
+
+  override _write(record: ChunkRecord, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    const problem = this.#check(record);
+    if (problem) {
+      callback(problem);
+      return;
+    }
+    const key = this.keyOf(record.coords);
+    this.stats.bytesIn += record.data.length;
+    const task = this.#limit(async () => {
+      if (this.destroyed) return;
+      callback();
+      await this.#writeChunk(key, record.data);
+    }).catch((error: unknown) => {
+      this.destroy(error as Error);
+    });
+    this.#inflight.add(task);
+    void task.finally(() => this.#inflight.delete(task));
+  }
+
+  #check(record: ChunkRecord): SlabchunkError | null {
+    const [gx, gy, gz] = record.coords;
+    const grid = this.#grid;
+    if (!(gx >= 0 && gx < grid[0] && gy >= 0 && gy < grid[1] && gz >= 0 && gz < grid[2])) {
+      return invalid(`chunk coordinates (${record.coords.join(', ')}) are outside the grid ${grid.join('×')}`);
+    }
+    if (record.data.length !== this.#chunkBytes) {
+      return invalid(`chunk ${this.keyOf(record.coords)} has ${record.data.length} bytes, expected ${this.#chunkBytes} (a full chunk padded with the fill value)`, {
+        key: this.keyOf(record.coords),
+        expected: this.#chunkBytes,
+        actual: record.data.length,
+      });
+    }
+    return null;
+  }
+
+  async #writeChunk(key: string, data: Buffer): Promise<void> {
+    if (!this.options.writeEmptyChunks && data.equals(this.#fillChunk)) {
+      this.stats.chunksSkipped++;
+      return;
+    }
+    try {
+      const encoded = await encodeWith(this.#codecs, data);
+      await this.#store.set(key, encoded);
+      this.stats.chunksWritten++;
+      this.stats.bytesStored += encoded.length;
+    } catch (cause) {
+      throw new SlabchunkError('EWRITE', `could not write chunk ${key} in ${this.path}: ${(cause as Error).message}`, { key, cause });
+    }
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    Promise.all(this.#inflight).then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // no chunk may still be writing once 'error' or 'close' is seen: callers may inspect the store then
+    this.#limit.clearQueue();
+    Promise.allSettled(this.#inflight).then(() => callback(error));
+  }
+}
