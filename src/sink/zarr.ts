@@ -119,9 +119,11 @@ export class ZarrSink extends Writable {
   #codecs: readonly BytesCodec[] = [];
 
   constructor(path: string, options: ZarrSinkOptions) {
+    // checked before super(): Writable schedules _construct as soon as it exists, even if we then throw
+    const resolved = resolveSinkOptions(options);
     super({ objectMode: true, highWaterMark: 1 });
     this.path = path;
-    this.options = resolveSinkOptions(options);
+    this.options = resolved;
     const { chunk, dtype, fill, shape, concurrency } = this.options;
     this.#ownStore = options.store === undefined;
     this.#store = options.store ?? new FileSystemStore(path);
