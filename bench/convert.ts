@@ -1,0 +1,245 @@
+/**
+ * Bench: how fast does `slabchunk convert` turn a raw volume into a Zarr store, against the disk's
+ * limit (`cp` of the same file) and the Python writers people use today (zarr-python 2, tensorstore),
+ * all in the same run on the same file, and what peak RSS does each need?
+ *
+ *   flock /tmp/bench.lock npm run bench:convert            # 1 GiB uint16 volume 1024×1024×512
+ *   flock /tmp/bench.lock npm run bench:convert -- --quick  # 256 MiB (1024×1024×128) for development
+ *   ... -- --codecs zstd:3 --shard 256,256,256              # only some codecs; add the sharded case
+ *
+ * Peers come from scripts/python-peers.sh; each missing one is skipped with a message. Every store
+ * slabchunk writes is read back by tensorstore (bench/peers/read_compare.py) when it is installed.
+ */
+import { existsSync } from 'node:fs';
+import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Vec3 } from '../src/geometry.ts';
+import { canMeasureChildRss, runChild, type ChildResult } from './lib/child.ts';
+import { BENCH_DATA, PEERS, ROOT, SETUP_HINT, tensorstorePython, zarr2Python } from './lib/python.ts';
+import { generateVolume } from './lib/volume.ts';
+
+const MiB = 1024 * 1024;
+const DTYPE = 'uint16';
+const CHUNK: Vec3 = [64, 64, 64];
+const CLI = join(ROOT, 'src/cli/main.ts');
+
+const { values: opts } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    codecs: { type: 'string', default: 'raw,zstd:3,gzip:5' },
+    shard: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const shape: Vec3 = opts.quick ? [1024, 1024, 128] : [1024, 1024, 512];
+const inputBytes = shape[0] * shape[1] * shape[2] * 2;
+const shard = opts.shard ? (opts.shard.split(',').map(Number) as unknown as Vec3) : null;
+if (shard && (shard.length !== 3 || shard.some((v, i) => !Number.isInteger(v) || v % CHUNK[i] !== 0))) {
+  throw new Error(`--shard must be X,Y,Z multiples of the chunk ${CHUNK.join(',')}; got ${opts.shard}`);
+}
+
+interface Case { label: string; codec: string; shard: Vec3 | null }
+const cases: Case[] = opts.codecs.split(',').filter(Boolean).map((codec) => ({ label: codec, codec, shard: null }));
+// Sharded case (issue 5): zstd:3 inner chunks in `shard` shards, against the unsharded zstd:3 row.
+if (shard) cases.push({ label: `zstd:3 shard ${shard.join(',')}`, codec: 'zstd:3', shard });
+
+type Tool = 'cp' | 'zarr-python 2' | 'tensorstore' | 'slabchunk';
+interface Row {
+  case: Case;
+  tool: Tool;
+  seconds: number;
+  peakRssBytes: number | null;
+  files: number;
+  storedBytes: number;
+  verified: string;
+}
+
+function fmtMiB(bytes: number | null): string {
+  return bytes === null ? 'n/a' : (bytes / MiB).toFixed(0);
+}
+
+async function storeSize(dir: string): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (!entry.isFile()) continue;
+    files++;
+    bytes += (await stat(join(entry.parentPath, entry.name))).size;
+  }
+  return { files, bytes };
+}
+
+async function isSharded(store: string): Promise<boolean> {
+  const meta = await readFile(join(store, 'zarr.json'), 'utf8').catch(() => '{}');
+  const codecs = (JSON.parse(meta) as { codecs?: { name: string }[] }).codecs ?? [];
+  return codecs.some((codec) => codec.name === 'sharding_indexed');
+}
+
+/** Dirty pages from the previous run would otherwise be flushed on the next tool's time. */
+async function settle(): Promise<void> {
+  await runChild('sync', []);
+}
+
+function failure(tool: string, result: ChildResult): string {
+  const tail = (result.stderr || result.stdout).trim().split('\n').slice(-6).join('\n    ');
+  return `${tool} failed (exit ${result.code}):\n    ${tail}`;
+}
+
+async function ensureVolume(): Promise<string> {
+  const path = join(BENCH_DATA, `volume-${shape.join('x')}-${DTYPE}-s1.raw`);
+  const existing = await stat(path).catch(() => null);
+  if (existing?.size === inputBytes) return path;
+  console.error(`generating ${path} (${fmtMiB(inputBytes)} MiB) ...`);
+  const t = performance.now();
+  await generateVolume(`${path}.tmp`, shape, DTYPE, 1);
+  await rename(`${path}.tmp`, path);
+  console.error(`  done in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  return path;
+}
+
+function codecArgs(c: Case): string[] {
+  return ['--codec', c.codec, ...(c.shard ? ['--shard', c.shard.join(',')] : [])];
+}
+
+async function runCp(input: string): Promise<Row | string> {
+  const out = join(BENCH_DATA, 'cp-copy.raw');
+  await settle();
+  const r = await runChild('cp', [input, out]);
+  await rm(out, { force: true });
+  if (r.code !== 0) return failure('cp', r);
+  return { case: cases[0], tool: 'cp', seconds: r.wallSeconds, peakRssBytes: r.peakRssBytes, files: 1, storedBytes: inputBytes, verified: '' };
+}
+
+/** Runs a Python peer writer; its own JSON gives the seconds (interpreter start-up excluded). */
+async function runPeer(tool: Tool, python: string, script: string, input: string, c: Case): Promise<Row | string> {
+  const out = join(BENCH_DATA, `out-${tool.replace(/\W+/g, '')}`);
+  await rm(out, { recursive: true, force: true });
+  await settle();
+  const args = [join(PEERS, script), input, out, '--shape', shape.join(','), '--dtype', DTYPE, '--chunk', CHUNK.join(','), ...codecArgs(c)];
+  const r = await runChild(python, args, { cwd: PEERS });
+  try {
+    if (r.code !== 0) return failure(tool, r);
+    const report = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as { seconds: number; peakRssBytes: number };
+    const size = await storeSize(out);
+    return { case: c, tool, seconds: report.seconds, peakRssBytes: r.peakRssBytes ?? report.peakRssBytes, files: size.files, storedBytes: size.bytes, verified: '' };
+  } finally {
+    if (!opts.keep) await rm(out, { recursive: true, force: true });
+  }
+}
+
+interface Summary { seconds: number; peakRssBytes: number; chunksWritten: number; chunksSkipped: number; bytesWritten: number }
+
+async function runSlabchunk(input: string, c: Case): Promise<Row | string> {
+  const out = join(BENCH_DATA, 'out-slabchunk');
+  await rm(out, { recursive: true, force: true });
+  await settle();
+  const args = ['--import', 'tsx', CLI, 'convert', input, out, '--shape', shape.join(','), '--dtype', DTYPE,
+    '--chunk', CHUNK.join(','), ...codecArgs(c), '--json'];
+  const r = await runChild(process.execPath, args, { cwd: ROOT });
+  try {
+    if (r.code !== 0) return failure('slabchunk', r);
+    const summary = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Summary;
+    const size = await storeSize(out);
+    if (c.shard && !(await isSharded(out))) return `slabchunk accepted --shard but wrote no sharding_indexed codec: sharding has not landed`;
+    let verified = 'no reader';
+    const python = tensorstorePython();
+    if (python) {
+      const check = await runChild(python, [join(PEERS, 'read_compare.py'), out, input, '--shape', shape.join(','), '--dtype', DTYPE], { cwd: PEERS });
+      verified = check.code === 0 ? 'tensorstore ok' : `MISMATCH ${check.stdout.trim() || check.stderr.trim().split('\n').pop()}`;
+    }
+    return { case: c, tool: 'slabchunk', seconds: summary.seconds, peakRssBytes: r.peakRssBytes ?? summary.peakRssBytes, files: size.files, storedBytes: size.bytes, verified };
+  } finally {
+    if (!opts.keep) await rm(out, { recursive: true, force: true });
+  }
+}
+
+function ratio(a: number | undefined, b: number | undefined): string {
+  return a === undefined || b === undefined ? '–' : `${(a / b).toFixed(2)}×`;
+}
+
+function table(rows: Row[], cpByCase: Map<Case, Row>): string {
+  const lines = [
+    '| case | tool | s | MB/s | time ÷ cp | MB/s ÷ zarr-python 2 | MB/s ÷ tensorstore | peak RSS MiB | files | stored MiB | read back |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  for (const c of cases) {
+    const inCase = rows.filter((r) => r.case === c);
+    const mbps = (r: Row | undefined) => (r ? inputBytes / 1e6 / r.seconds : undefined);
+    const zarr2 = mbps(inCase.find((r) => r.tool === 'zarr-python 2'));
+    const ts = mbps(inCase.find((r) => r.tool === 'tensorstore'));
+    const cp = cpByCase.get(c);
+    for (const r of cp ? [cp, ...inCase] : inCase) {
+      lines.push(`| ${c.label} | ${r.tool} | ${r.seconds.toFixed(2)} | ${mbps(r)!.toFixed(0)} | ${ratio(r.seconds, cp?.seconds)} | ` +
+        `${r.tool === 'zarr-python 2' || r.tool === 'cp' ? '' : ratio(mbps(r), zarr2)} | ${r.tool === 'tensorstore' || r.tool === 'cp' ? '' : ratio(mbps(r), ts)} | ` +
+        `${fmtMiB(r.peakRssBytes)} | ${r.files} | ${fmtMiB(r.storedBytes)} | ${r.verified} |`);
+    }
+  }
+  return lines.join('\n');
+}
+
+/** The issue targets, checked on the slabchunk rows. */
+function targets(rows: Row[], cpByCase: Map<Case, Row>): string[] {
+  const out: string[] = [];
+  const rowBytes = shape[0] * shape[1] * CHUNK[2] * 2;
+  const find = (label: string, tool: Tool) => rows.find((r) => r.case.label === label && r.tool === tool);
+  const mark = (ok: boolean) => (ok ? 'PASS' : 'FAIL');
+  for (const r of rows.filter((x) => x.tool === 'slabchunk')) {
+    const cp = cpByCase.get(r.case);
+    if (r.case.codec === 'raw' && !r.case.shard && cp) {
+      out.push(`${mark(r.seconds <= 1.5 * cp.seconds)} raw: time ${(r.seconds / cp.seconds).toFixed(2)}× cp (target ≤ 1.5×)`);
+    }
+    if (r.case.codec === 'zstd:3' && !r.case.shard) {
+      const z = find(r.case.label, 'zarr-python 2');
+      if (z) out.push(`${mark(z.seconds >= 2 * r.seconds)} zstd:3: throughput ${(z.seconds / r.seconds).toFixed(2)}× zarr-python 2 (target ≥ 2×)`);
+    }
+    if (r.case.shard) {
+      const plain = find('zstd:3', 'slabchunk');
+      if (plain) out.push(`${mark(r.seconds <= plain.seconds)} sharded zstd:3: throughput ${(plain.seconds / r.seconds).toFixed(2)}× unsharded (target ≥ 1×), files ${r.files} vs ${plain.files}`);
+      const limit = shape[0] * shape[1] * r.case.shard[2] * 2 * 1.5 + 150 * MiB;
+      if (r.peakRssBytes !== null) out.push(`${mark(r.peakRssBytes <= limit)} ${r.case.label}: peak RSS ${fmtMiB(r.peakRssBytes)} MiB (target ≤ shard-row × 1.5 + 150 = ${fmtMiB(limit)} MiB)`);
+    } else if (r.peakRssBytes !== null) {
+      const limit = 2 * rowBytes + 150 * MiB;
+      out.push(`${mark(r.peakRssBytes <= limit)} ${r.case.label}: peak RSS ${fmtMiB(r.peakRssBytes)} MiB (target ≤ 2 × row + 150 = ${fmtMiB(limit)} MiB)`);
+    }
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const input = await ensureVolume();
+  const zarr2 = zarr2Python();
+  const ts = tensorstorePython();
+  const haveCli = existsSync(CLI);
+  console.log(`convert bench: ${shape.join('×')} ${DTYPE} (${fmtMiB(inputBytes)} MiB), chunk ${CHUNK.join(',')}; ` +
+    `node ${process.version}, ${os.cpus().length} cpus; peak RSS ${canMeasureChildRss ? 'from /usr/bin/time -v' : 'as each tool reports it'}`);
+  if (!zarr2) console.log(`skip zarr-python 2: not importable (${SETUP_HINT})`);
+  if (!ts) console.log(`skip tensorstore: not importable (${SETUP_HINT}); slabchunk stores are not read back`);
+  if (!haveCli) console.log(`skip slabchunk: ${CLI} does not exist yet`);
+
+  const rows: Row[] = [];
+  const cpByCase = new Map<Case, Row>();
+  const record = (row: Row | string, c: Case) => {
+    if (typeof row === 'string') console.log(`  ${c.label}: ${row}`);
+    else rows.push({ ...row, case: c });
+  };
+  for (const c of cases) {
+    console.error(`${c.label} ...`);
+    // cp first in every case: the disk's limit measured right next to the runs it is compared with.
+    const cp = await runCp(input);
+    if (typeof cp === 'string') console.log(`  ${cp}`);
+    else cpByCase.set(c, { ...cp, case: c });
+    if (zarr2 && !c.shard) record(await runPeer('zarr-python 2', zarr2, 'zarr2_write.py', input, c), c);
+    if (ts) record(await runPeer('tensorstore', ts, 'tensorstore_write.py', input, c), c);
+    if (haveCli) record(await runSlabchunk(input, c), c);
+  }
+  console.log();
+  console.log(table(rows, cpByCase));
+  console.log();
+  for (const line of targets(rows, cpByCase)) console.log(line);
+  if (rows.some((r) => r.verified.startsWith('MISMATCH'))) process.exitCode = 1;
+}
+
+await main();
