@@ -108,6 +108,12 @@ test('zstd: frames that record their content size (numcodecs needs it) and decod
   }
 });
 
+test('zstd: the level reaches libzstd (higher levels give smaller frames on compressible data)', async () => {
+  const data = sample(1 << 20, 5);
+  const sizes = await Promise.all([1, 9, 19].map(async (level) => (await encode(`zstd:${level}`, data)).length));
+  assert.ok(sizes[0] > sizes[1] && sizes[1] > sizes[2], `sizes by level 1, 9, 19: ${sizes.join(', ')}`);
+});
+
 test('withContentSize writes an 8-byte size for sizes past 4 GiB and leaves framed sizes alone', () => {
   // a frame header without a size: FHD 0 (window descriptor, no dictionary, no checksum) + one empty raw block
   const bare = Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x58, 0x01, 0x00, 0x00]);

@@ -12,10 +12,10 @@
  */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import { compress as zstdCompress } from '@mongodb-js/zstd';
 import { invalid } from '../../errors.ts';
 import type { BloscCname, BloscShuffle } from './spec.ts';
 import type { BytesCodec, CodecContext } from './types.ts';
+import { ZstdCodec } from './zstd.ts';
 
 const deflate = promisify(zlib.deflate);
 
@@ -85,12 +85,20 @@ export class BloscCodec implements BytesCodec {
   readonly clevel: number;
   readonly shuffle: BloscShuffle;
   readonly typesize: number;
+  readonly #inner: (block: Buffer) => Promise<Buffer>;
 
   constructor(cname: BloscCname, clevel: number, shuffle: BloscShuffle, typesize: number) {
     this.cname = cname;
     this.clevel = clevel;
     this.shuffle = shuffle;
     this.typesize = typesize;
+    const level = innerLevel(cname, clevel);
+    const zstd = new ZstdCodec(level);
+    this.#inner =
+      // clevel 0 means "store": returning the block itself marks it uncompressed
+      clevel === 0 ? async (block) => block
+      : cname === 'zstd' ? (block) => zstd.encode(block)
+      : (block) => deflate(block, { level });
   }
 
   static fromConfig(config: { cname: BloscCname; clevel: number; shuffle: BloscShuffle }, ctx: CodecContext): BloscCodec {
@@ -127,7 +135,7 @@ export class BloscCodec implements BytesCodec {
       const start = k * blocksize;
       const end = Math.min(start + blocksize, nbytes);
       if (filter) filter(data.subarray(start, end), shuffled.subarray(start, end), ts);
-      blocks.push(this.compressBlock(shuffled.subarray(start, end)));
+      blocks.push(this.#inner(shuffled.subarray(start, end)));
     }
     const streams = await Promise.all(blocks);
     let cbytes = HEADER + 4 * nblocks;
@@ -155,12 +163,5 @@ export class BloscCodec implements BytesCodec {
       pos += 4 + body.length;
     }
     return out;
-  }
-
-  private async compressBlock(block: Buffer): Promise<Buffer> {
-    // clevel 0 means "store": returning the block itself marks it uncompressed
-    if (this.clevel === 0) return block;
-    const level = innerLevel(this.cname, this.clevel);
-    return this.cname === 'zstd' ? zstdCompress(block, level) : deflate(block, { level });
   }
 }

@@ -1,5 +1,13 @@
-import { compress } from '@mongodb-js/zstd';
+import { createRequire } from 'node:module';
 import type { BytesCodec } from './types.ts';
+
+/**
+ * The napi-rs binding itself: the package's `index.js` wrapper (1.2.2) drops the `level` argument,
+ * so every level would silently compress at zstd's default. `bindings.js` passes it through.
+ */
+const binding = createRequire(import.meta.url)('@mongodb-js/zstd/bindings.js') as {
+  compress(data: Buffer, level: number): Promise<Buffer>;
+};
 
 /**
  * Zstandard frames, as Zarr v3 `zstd` and numcodecs `Zstd`. The native binding (libzstd through
@@ -19,7 +27,7 @@ export class ZstdCodec implements BytesCodec {
   }
 
   async encode(data: Buffer): Promise<Buffer> {
-    return withContentSize(await compress(data, this.level), data.length);
+    return withContentSize(await binding.compress(data, this.level), data.length);
   }
 }
 
