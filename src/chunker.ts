@@ -42,7 +42,10 @@ export interface ChunkerOptions {
   zRange?: readonly [number, number];
   /** Largest row buffer allowed, in bytes. Default 4 GiB (also the largest Buffer Node allows). */
   maxRowBytes?: number;
-  /** Chunks the readable side buffers before extraction pauses. Default 16 (Node's object-mode default). */
+  /**
+   * Chunks the readable side buffers before extraction pauses. Default: as many as fit in 16 MiB, from 1 to 16
+   * (Node's object-mode default), so large chunks do not multiply the memory bound.
+   */
   readableHighWaterMark?: number;
 }
 
@@ -76,6 +79,7 @@ export interface ChunkerPlan {
 
 const GiB = 2 ** 30;
 const DEFAULT_MAX_ROW_BYTES = 4 * GiB;
+const READABLE_BUDGET = 16 * 2 ** 20;
 
 /** Checks every option and resolves the geometry; throws `SlabchunkError('EINVALID')` naming the problem and the fix. */
 export function planChunker(options: ChunkerOptions): ChunkerPlan {
@@ -131,7 +135,7 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
       + `more than the row limit of ${limit} bytes; ${fix}${fits >= 1 && limit < maxBuffer ? ' or raise maxRowBytes' : ''}`);
   }
 
-  const hwm = options.readableHighWaterMark ?? 16;
+  const hwm = options.readableHighWaterMark ?? Math.max(1, Math.min(16, Math.floor(READABLE_BUDGET / chunkBytes)));
   if (typeof hwm !== 'number' || !Number.isSafeInteger(hwm) || hwm < 1) {
     throw invalid(`readableHighWaterMark must be a positive integer (chunks). Got: ${String(hwm)}`);
   }

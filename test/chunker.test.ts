@@ -240,8 +240,15 @@ test('a fast source into a stalled consumer stops at one row + one piece', async
   assert.ok(pulled >= plan.rowBytes, `pulled ${pulled}`);
   assert.ok(pulled <= plan.rowBytes + 4096, `pulled ${pulled} with row ${plan.rowBytes}`);
   assert.is(chunker.readableLength, 2, 'extraction stopped at the high-water mark');
+  // Destroying while extraction is paused releases everything and closes without an error or a late push.
+  const closed = new Promise((resolve) => chunker.on('close', resolve));
+  let errors = 0;
+  chunker.on('error', () => errors++);
   source.destroy();
   chunker.destroy();
+  await closed;
+  assert.is(errors, 0);
+  assert.is(chunker.read(), null);
 });
 
 // ---- errors ----
@@ -342,6 +349,10 @@ test('plan reports the geometry the CLI needs before opening anything', () => {
   assert.is(plan.slabBytes, 30 * 50 * 2);
   assert.is(plan.rowBytes, 30 * 50 * 2 * 36);
   assert.is(plan.inputBytes, 30 * 50 * 2 * 36);
+  // The readable side buffers up to 16 MiB of chunks by default: 16 small ones, fewer large ones, at least one.
+  assert.is(plan.readableHighWaterMark, 16);
+  assert.is(planChunker({ shape: [9, 9, 9], chunk: [128, 128, 128], dtype: 'uint16' }).readableHighWaterMark, 4);
+  assert.is(planChunker({ shape: [9, 9, 9], chunk: [256, 256, 256], dtype: 'uint16' }).readableHighWaterMark, 1);
 });
 
 test.run();
