@@ -100,11 +100,11 @@ export class FileSystemStore implements Store {
 const ZARR_MARKERS = ['zarr.json', '.zarray', '.zgroup', '.zattrs'];
 
 /**
- * Makes `path` ready to receive a new store: creates it, or accepts it when empty. A non-empty
- * directory is refused (ESTORE) unless `overwrite`, and even then only when it is a Zarr store,
- * so a mistyped path never deletes unrelated files.
+ * Checks, without changing anything, that `path` may receive a new store: it is missing or an empty
+ * directory, or (only with `overwrite`) a Zarr store. Anything else is refused (ESTORE), so a mistyped path
+ * never deletes unrelated files. Resolves with the entries to clear.
  */
-export async function prepareStoreDir(path: string, overwrite: boolean): Promise<void> {
+export async function checkStoreDir(path: string, overwrite: boolean): Promise<string[]> {
   let entries: string[];
   try {
     const info = await stat(path);
@@ -114,15 +114,21 @@ export async function prepareStoreDir(path: string, overwrite: boolean): Promise
     entries = await readdir(path);
   } catch (error) {
     if (!isMissing(error)) throw error;
-    await mkdir(path, { recursive: true });
-    return;
+    return [];
   }
-  if (entries.length === 0) return;
+  if (entries.length === 0) return [];
   if (!overwrite) {
     throw new SlabchunkError('ESTORE', `${path} already exists and is not empty; pass --overwrite to replace it, or choose another path`, { key: path });
   }
   if (!entries.some((e) => ZARR_MARKERS.includes(e))) {
     throw new SlabchunkError('ESTORE', `${path} is not empty and holds no Zarr store (no ${ZARR_MARKERS.join(', ')}); refusing to delete it even with --overwrite`, { key: path });
   }
+  return entries;
+}
+
+/** Makes `path` ready to receive a new store after {@link checkStoreDir}: creates it, or clears the old store. */
+export async function prepareStoreDir(path: string, overwrite: boolean): Promise<void> {
+  const entries = await checkStoreDir(path, overwrite);
+  await mkdir(path, { recursive: true });
   await Promise.all(entries.map((e) => rm(join(path, e), { recursive: true, force: true })));
 }
