@@ -2,11 +2,12 @@
  * The option table `convert()` and the CLI share: one place for names, defaults, parsing and help,
  * so the API and the command line cannot drift apart.
  */
-import os from 'node:os';
 import { invalid } from './errors.ts';
 import { parseDType, type DType } from './dtype.ts';
 import { checkVec3, parseOrder, type Order, type Vec3 } from './geometry.ts';
 import type { Endian } from './chunker.ts';
+import { parseCodec } from './sink/codecs/spec.ts';
+import { DEFAULT_CODEC } from './sink/zarr.ts';
 
 
 /** Options of {@link convert} (and of `slabchunk convert`). Only `shape` is required. */
@@ -33,7 +34,7 @@ export interface ConvertOptions {
   fill?: number | bigint;
   /** Write chunks whose every voxel equals the fill value. Default false (they are skipped). */
   writeEmptyChunks?: boolean;
-  /** Chunks encoding or writing at once. Default 4 × available cores. */
+  /** Chunks encoding or writing at once. Default 4 × cores, fewer when chunks are large (ZarrSink decides). */
   concurrency?: number;
   /** Replace an existing non-empty store. Default false: such a store is refused. */
   overwrite?: boolean;
@@ -41,8 +42,8 @@ export interface ConvertOptions {
   attributes?: Record<string, unknown>;
 }
 
-export type ResolvedConvertOptions = Required<Omit<ConvertOptions, 'shard' | 'attributes'>> &
-  Pick<ConvertOptions, 'shard' | 'attributes'>;
+export type ResolvedConvertOptions = Required<Omit<ConvertOptions, 'shard' | 'attributes' | 'concurrency'>> &
+  Pick<ConvertOptions, 'shard' | 'attributes' | 'concurrency'>;
 
 type Kind = 'vec3' | 'string' | 'int' | 'boolean' | 'number';
 
@@ -96,14 +97,14 @@ export const CONVERT_OPTIONS = [
   spec({ name: 'dtype', flag: 'dtype', kind: 'string', valueName: 'TYPE', description: 'bool, int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64 (default uint8)', parse: parseDType }),
   spec({ name: 'chunk', flag: 'chunk', kind: 'vec3', valueName: 'X,Y,Z', description: 'chunk shape (default 64,64,64, clipped to the shape)', parse: vec3('chunk') }),
   spec({ name: 'shard', flag: 'shard', kind: 'vec3', valueName: 'X,Y,Z', description: 'shard shape, a multiple of the chunk (Zarr v3; default none)', parse: vec3('shard') }),
-  spec({ name: 'codec', flag: 'codec', kind: 'string', valueName: 'SPEC', description: 'raw | gzip[:level] | zstd[:level] | blosc[:cname[:clevel[:shuffle]]] (default zstd:3)', parse: (v) => { if (typeof v !== 'string' || v === '') throw invalid(`codec must be a string such as zstd:3. Got: ${String(v)}`); return v; } }),
+  spec({ name: 'codec', flag: 'codec', kind: 'string', valueName: 'SPEC', description: 'raw | gzip[:level] | zstd[:level] | blosc[:cname[:clevel[:shuffle]]] (default zstd:3)', parse: (v) => { if (typeof v !== 'string') throw invalid(`codec must be a string such as zstd:3. Got: ${String(v)}`); parseCodec(v); return v; } }),
   spec({ name: 'zarrFormat', flag: 'zarr-format', kind: 'int', valueName: '3|2', description: 'Zarr format version (default 3)', parse: (v) => { const n = Number(v); if (n !== 2 && n !== 3) throw invalid(`zarr-format must be 2 or 3. Got: ${String(v)}`); return n; } }),
   spec({ name: 'inputOrder', flag: 'input-order', kind: 'string', valueName: 'F|C', description: 'input layout: F = x fastest (default), C = z fastest (numpy default)', parse: (v) => parseOrder(v, 'input-order') }),
   spec({ name: 'endian', flag: 'endian', kind: 'string', valueName: 'little|big', description: 'byte order of the input elements (default little)', parse: (v) => { if (v !== 'little' && v !== 'big') throw invalid(`endian must be little or big. Got: ${String(v)}`); return v; } }),
   spec({ name: 'header', flag: 'header', kind: 'int', valueName: 'BYTES', description: 'bytes to skip at the start of the input (default 0)', parse: int('header', 0) }),
   spec({ name: 'fill', flag: 'fill', kind: 'number', valueName: 'V', description: 'fill value of padding and absent chunks (default 0)', parse: parseFill }),
   spec({ name: 'writeEmptyChunks', flag: 'write-empty-chunks', kind: 'boolean', description: 'also write chunks that hold only the fill value', parse: bool }),
-  spec({ name: 'concurrency', flag: 'concurrency', kind: 'int', valueName: 'N', description: 'chunks encoding/writing at once (default 4 × cores)', parse: int('concurrency', 1) }),
+  spec({ name: 'concurrency', flag: 'concurrency', kind: 'int', valueName: 'N', description: 'chunks encoding/writing at once (default 4 × cores, fewer for big chunks)', parse: int('concurrency', 1) }),
   spec({ name: 'overwrite', flag: 'overwrite', kind: 'boolean', description: 'replace an existing non-empty store', parse: bool }),
 ] as const;
 
@@ -129,14 +130,14 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
     dtype: (parsed.dtype as DType | undefined) ?? 'uint8',
     chunk,
     shard,
-    codec: (parsed.codec as string | undefined) ?? 'zstd:3',
+    codec: (parsed.codec as string | undefined) ?? DEFAULT_CODEC,
     zarrFormat,
     inputOrder: (parsed.inputOrder as Order | undefined) ?? 'F',
     endian: (parsed.endian as Endian | undefined) ?? 'little',
     header: (parsed.header as number | undefined) ?? 0,
     fill: (parsed.fill as number | bigint | undefined) ?? 0,
     writeEmptyChunks: (parsed.writeEmptyChunks as boolean | undefined) ?? false,
-    concurrency: (parsed.concurrency as number | undefined) ?? 4 * os.availableParallelism(),
+    ...(parsed.concurrency !== undefined ? { concurrency: parsed.concurrency as number } : {}),
     overwrite: (parsed.overwrite as boolean | undefined) ?? false,
     attributes: options.attributes,
   };

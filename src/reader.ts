@@ -91,11 +91,6 @@ export function chunkBytes(data: { buffer: ArrayBufferLike; byteOffset: number; 
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
 
-/** The store key of stored chunk `coords` (slowest first): `c/a/b/c` in v3, `a/b/c` in v2. */
-export function chunkKey(format: 2 | 3, coords: readonly number[]): string {
-  return (format === 3 ? 'c/' : '') + coords.join('/');
-}
-
 /**
  * A decoded chunk's bytes in C order of its stored axes. zarrita hands back C-ordered chunks for the
  * stores we write; a v2 store written with `order: "F"` elsewhere comes back F-strided and is reordered here.
