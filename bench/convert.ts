@@ -6,6 +6,7 @@
  *   flock /tmp/bench.lock npm run bench:convert            # 1 GiB uint16 volume 1024×1024×512
  *   flock /tmp/bench.lock npm run bench:convert -- --quick  # 256 MiB (1024×1024×128) for development
  *   ... -- --codecs zstd:3 --shard 256,256,256              # only some codecs; add the sharded case
+ *   ... -- --repeat 3                                       # median of 3 runs per tool (shared, noisy machine)
  *
  * Peers come from scripts/python-peers.sh; each missing one is skipped with a message. Every store
  * slabchunk writes is read back by tensorstore (bench/peers/read_compare.py) when it is installed.
@@ -31,9 +32,12 @@ const { values: opts } = parseArgs({
     codecs: { type: 'string', default: 'raw,zstd:3,gzip:5' },
     shard: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    repeat: { type: 'string', default: '1' },
   },
 });
 
+const repeat = Number(opts.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer; got ${opts.repeat}`);
 const shape: Vec3 = opts.quick ? [1024, 1024, 128] : [1024, 1024, 512];
 const inputBytes = shape[0] * shape[1] * shape[2] * 2;
 const shard = opts.shard ? (opts.shard.split(',').map(Number) as unknown as Vec3) : null;
@@ -140,7 +144,7 @@ async function runPeer(tool: Tool, python: string, script: string, input: string
 
 interface Summary { seconds: number; peakRssBytes: number; chunksWritten: number; chunksSkipped: number; bytesWritten: number }
 
-async function runSlabchunk(input: string, c: Case): Promise<Row | string> {
+async function runSlabchunk(input: string, c: Case, verify: boolean): Promise<Row | string> {
   const out = join(BENCH_DATA, 'out-slabchunk');
   await rm(out, { recursive: true, force: true });
   await settle();
@@ -152,9 +156,9 @@ async function runSlabchunk(input: string, c: Case): Promise<Row | string> {
     const summary = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Summary;
     const size = await storeSize(out);
     if (c.shard && !(await isSharded(out))) return `slabchunk accepted --shard but wrote no sharding_indexed codec: sharding has not landed`;
-    let verified = 'no reader';
+    let verified = verify ? 'no reader' : '';
     const python = tensorstorePython();
-    if (python) {
+    if (python && verify) {
       const check = await runChild(python, [join(PEERS, 'read_compare.py'), out, input, '--shape', shape.join(','), '--dtype', DTYPE], { cwd: PEERS });
       verified = check.code === 0 ? 'tensorstore ok' : `MISMATCH ${check.stdout.trim() || check.stderr.trim().split('\n').pop()}`;
     }
@@ -162,6 +166,16 @@ async function runSlabchunk(input: string, c: Case): Promise<Row | string> {
   } finally {
     if (!opts.keep) await rm(out, { recursive: true, force: true });
   }
+}
+
+/** The run with the median time; its note lists every run's time when there were several. */
+function median(runs: Row[]): Row {
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+  const mid = sorted[(sorted.length - 1) >> 1];
+  const verified = runs.map((r) => r.verified).find((v) => v !== '') ?? '';
+  if (runs.length === 1) return { ...mid, verified };
+  const times = runs.map((r) => r.seconds.toFixed(2)).join(', ');
+  return { ...mid, verified: `${verified ? `${verified}; ` : ''}median of ${times} s` };
 }
 
 function ratio(a: number | undefined, b: number | undefined): string {
@@ -222,26 +236,38 @@ async function main(): Promise<void> {
   const ts = tensorstorePython();
   const haveCli = existsSync(CLI);
   console.log(`convert bench: ${shape.join('×')} ${DTYPE} (${fmtMiB(inputBytes)} MiB), chunk ${CHUNK.join(',')}; ` +
-    `node ${process.version}, ${os.cpus().length} cpus; peak RSS ${canMeasureChildRss ? 'from /usr/bin/time -v' : 'as each tool reports it'}`);
+    `node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)}; ${repeat} run(s) per tool; peak RSS ${canMeasureChildRss ? 'from /usr/bin/time -v' : 'as each tool reports it'}`);
   if (!zarr2) console.log(`skip zarr-python 2: not importable (${SETUP_HINT})`);
   if (!ts) console.log(`skip tensorstore: not importable (${SETUP_HINT}); slabchunk stores are not read back`);
   if (!haveCli) console.log(`skip slabchunk: ${CLI} does not exist yet`);
 
   const rows: Row[] = [];
   const cpByCase = new Map<Case, Row>();
-  const record = (row: Row | string, c: Case) => {
-    if (typeof row === 'string') console.log(`  ${c.label}: ${row}`);
-    else rows.push({ ...row, case: c });
-  };
   for (const c of cases) {
     console.error(`${c.label} ...`);
     // cp first in every case: the disk's limit measured right next to the runs it is compared with.
     const cp = await runCp(input);
     if (typeof cp === 'string') console.log(`  ${cp}`);
     else cpByCase.set(c, { ...cp, case: c });
-    if (zarr2 && !c.shard) record(await runPeer('zarr-python 2', zarr2, 'zarr2_write.py', input, c), c);
-    if (ts) record(await runPeer('tensorstore', ts, 'tensorstore_write.py', input, c), c);
-    if (haveCli) record(await runSlabchunk(input, c), c);
+    const runners: [Tool, (i: number) => Promise<Row | string>][] = [];
+    if (zarr2 && !c.shard) runners.push(['zarr-python 2', () => runPeer('zarr-python 2', zarr2, 'zarr2_write.py', input, c)]);
+    if (ts) runners.push(['tensorstore', () => runPeer('tensorstore', ts, 'tensorstore_write.py', input, c)]);
+    if (haveCli) runners.push(['slabchunk', (i) => runSlabchunk(input, c, i === 0)]);
+    // Repetitions interleave the tools, so a burst of load from outside hits all of them alike.
+    const samples = new Map<Tool, Row[]>(runners.map(([tool]) => [tool, []]));
+    for (let i = 0; i < repeat; i++) {
+      for (const [tool, run] of runners) {
+        if (!samples.has(tool)) continue;
+        const row = await run(i);
+        if (typeof row === 'string') {
+          console.log(`  ${c.label}: ${row}`);
+          samples.delete(tool);
+        } else {
+          samples.get(tool)!.push({ ...row, case: c });
+        }
+      }
+    }
+    for (const runs of samples.values()) rows.push(median(runs));
   }
   console.log();
   console.log(table(rows, cpByCase));
