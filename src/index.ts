@@ -3,6 +3,7 @@ export { SlabchunkError, type ErrorCode, type SlabchunkErrorOptions } from './er
 export { DTYPES, bytesPerElement, dtypeOf, type DType, type TypedArray, type TypedArrayFor } from './dtype.ts';
 export { gridShape, fortranIndex, fortranCoords, chunkBounds, type Order, type Vec3 } from './geometry.ts';
 export type { ChunkRecord } from './record.ts';
+export { tobytes, type ImageArray } from './tobytes.ts';
 export { Chunker, planChunker, type ChunkerOptions, type ChunkerPlan, type Edge, type Endian } from './chunker.ts';
 export { ZarrSink, type ZarrSinkOptions, type SinkStats } from './sink/zarr.ts';
 export { convert, prepareConvert, type ConvertRunOptions, type PreparedConvert, type Progress, type Summary } from './convert.ts';
