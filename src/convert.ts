@@ -1,27 +1,36 @@
-/** `convert()`: a raw volume (file or stream) to a Zarr store — the Chunker → ZarrSink pipeline plus checks. */
+/**
+ * `convert()`: a raw volume (file or stream) to a Zarr store — the Chunker → ZarrSink pipeline plus the checks,
+ * partitioning across array jobs, resume and interrupt handling around it.
+ */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { finished, pipeline } from 'node:stream/promises';
 import { Chunker, planChunker, type ChunkerOptions } from './chunker.ts';
 import { SlabchunkError } from './errors.ts';
-import { checkInputSize, expectedInputBytes } from './sizecheck.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
-import { checkStoreDir } from './sink/store.ts';
-import { resolveSinkOptions, ZarrSink, type ZarrSinkOptions } from './sink/zarr.ts';
+import { partRows, type Part } from './partition.ts';
+import { checkInputSize } from './sizecheck.ts';
+import { readRowMarkers } from './sink/rows.ts';
+import { buildMetadata } from './sink/metadata.ts';
+import { checkStoreDir, FileSystemStore, removeTempFiles } from './sink/store.ts';
+import { checkJoinable, resolveSinkOptions, ZarrSink, type ZarrSinkOptions } from './sink/zarr.ts';
 
 /** Progress of a running conversion, reported to `onProgress`. */
 export interface Progress {
   /** Volume bytes read so far (header excluded). */
   bytesIn: number;
-  /** Volume bytes in all (header excluded). */
+  /** Volume bytes this run reads in all (header excluded; this part's rows not yet done). */
   bytesTotal: number;
 }
 
 export interface ConvertRunOptions extends ConvertOptions {
   /** Called as input bytes arrive (at most once per input piece). */
   onProgress?: (progress: Progress) => void;
-  /** Aborting stops the conversion with an AbortError; the partial store is removed. */
+  /**
+   * Aborting stops reading, lets in-flight chunk writes finish, marks the rows that completed, and rejects
+   * with `SlabchunkError('EINTERRUPTED')`; the store is kept for `resume`.
+   */
   signal?: AbortSignal;
 }
 
@@ -30,6 +39,13 @@ export interface Summary {
   input: string;
   store: string;
   options: ResolvedConvertOptions;
+  /** This process's part of an array job, when partitioned. */
+  part?: Part;
+  /** Chunk-rows (along the input's slowest axis) this run owns: `[first, end)` of `rowsTotal`. */
+  rows: readonly [number, number];
+  rowsTotal: number;
+  /** Rows of this run's range that were already done (`resume`) and not read again. */
+  rowsSkipped: number;
   /** Volume bytes read (header excluded). */
   bytesIn: number;
   /** Bytes of chunk files written (encoded). */
@@ -47,22 +63,27 @@ export interface Summary {
 /** A conversion whose arguments, input and output have been checked; nothing is created until `run()`. */
 export interface PreparedConvert {
   readonly options: ResolvedConvertOptions;
+  readonly part?: Part;
+  /** Rows `[first, end)` this run owns, of `rowsTotal`; slabs `[z0, z1)` of the input they cover. */
+  readonly rows: readonly [number, number];
+  readonly rowsTotal: number;
+  readonly slabs: readonly [number, number];
   run(): Promise<Summary>;
 }
 
 /**
  * Converts a raw volume into a Zarr store at `output`.
  * `input` is a file path, `-` for standard input, or any Readable of the volume's bytes.
- * A failed run removes the store it created, so no half-written store is left behind.
+ * A failed run removes the store it created; a partitioned or resumed run keeps the rows already done.
  */
 export async function convert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<Summary> {
   return (await prepareConvert(input, output, options)).run();
 }
 
 /**
- * Every check `convert` makes before it creates anything: the options, the geometry, and a file input's size
- * against the shape. Errors thrown here are the caller's to fix (the CLI exits 2); errors from `run()` are
- * failures of the run (exit 1).
+ * Every check `convert` makes before it creates anything: the options, the geometry, a file input's size
+ * against the shape, and the output path. Errors thrown here are the caller's to fix (the CLI exits 2);
+ * errors from `run()` are failures of the run (exit 1).
  */
 export async function prepareConvert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<PreparedConvert> {
   const opts = resolveConvertOptions(options);
@@ -76,7 +97,8 @@ export async function prepareConvert(input: string | Readable, output: string, o
     inputOrder: opts.inputOrder,
     endian: opts.endian,
   };
-  planChunker(chunkerOptions);
+  const plan = planChunker(chunkerOptions);
+  const join = opts.part !== undefined || opts.resume;
   const sinkOptions: ZarrSinkOptions = {
     shape: opts.shape,
     dtype: opts.dtype,
@@ -87,44 +109,82 @@ export async function prepareConvert(input: string | Readable, output: string, o
     writeEmptyChunks: opts.writeEmptyChunks,
     inputOrder: opts.inputOrder,
     overwrite: opts.overwrite,
+    join,
+    rowMarkers: true,
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.attributes ? { attributes: opts.attributes } : {}),
   };
-  resolveSinkOptions(sinkOptions);
+  const sinkResolved = resolveSinkOptions(sinkOptions);
 
-  let open: () => Readable;
-  if (typeof input === 'string' && input !== '-') {
+  const depth = plan.file.chunk[2];
+  const fileDepth = plan.file.shape[2];
+  const rowsTotal = plan.file.grid[2];
+  const rows = opts.part ? partRows(rowsTotal, opts.part.index, opts.part.count) : ([0, rowsTotal] as const);
+  const slabsOf = (a: number, b: number): [number, number] => [Math.min(a * depth, fileDepth), Math.min(b * depth, fileDepth)];
+
+  const fromFile = typeof input === 'string' && input !== '-';
+  if (fromFile) {
     const stat = await fsp.stat(input).catch((cause: NodeJS.ErrnoException) => {
       throw new SlabchunkError('EINVALID', `cannot read input ${input}: ${cause.code ?? cause.message}; check the path`, { cause });
     });
     if (stat.isDirectory()) throw new SlabchunkError('EINVALID', `input ${input} is a directory; give the raw volume file`);
     if (stat.isFile()) checkInputSize(input, stat.size, opts.shape, opts.dtype, opts.header);
-    open = () => fs.createReadStream(input, { start: opts.header, highWaterMark: 1 << 20 });
-  } else {
-    const stream = typeof input === 'string' ? process.stdin : input;
-    open = () => (opts.header > 0 ? Readable.from(skipBytes(opts.header)(stream), { objectMode: false }) : stream);
+    else if (join) throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so ${input} must be a regular file`);
+  } else if (join) {
+    throw new SlabchunkError('EINVALID', '--part and --resume need a file input (they read byte ranges of it), not standard input');
   }
-  await checkStoreDir(output, opts.overwrite);
+  if (join) await checkJoinable(new FileSystemStore(output), output, buildMetadata(sinkResolved));
+  else await checkStoreDir(output, opts.overwrite);
+
+  /** One stream of the volume's bytes for slabs [z0, z1): a byte range of a file, or the whole stream. */
+  const open = (z0: number, z1: number): Readable => {
+    if (fromFile) {
+      const start = opts.header + z0 * plan.slabBytes;
+      return fs.createReadStream(input, { start, end: opts.header + z1 * plan.slabBytes - 1, highWaterMark: 1 << 20 });
+    }
+    const stream = typeof input === 'string' ? process.stdin : input;
+    return opts.header > 0 ? Readable.from(skipBytes(opts.header)(stream), { objectMode: false }) : stream;
+  };
 
   return {
     options: opts,
+    ...(opts.part ? { part: opts.part } : {}),
+    rows,
+    rowsTotal,
+    slabs: slabsOf(rows[0], rows[1]),
     async run() {
-      const createdHere = !(await nonEmpty(output));
-      const source = open();
-      const chunker = new Chunker(chunkerOptions);
+      const createdHere = !join && !(await nonEmpty(output));
+      const done = opts.resume ? await readRowMarkers(output) : new Set<number>();
+      // A killed run may have left temporaries; with parts, other writers may be using theirs.
+      if (opts.resume && !opts.part) await removeTempFiles(output);
+      const runs = pendingRuns(rows, done);
+      const rowsSkipped = rows[1] - rows[0] - runs.reduce((n, [a, b]) => n + b - a, 0);
+      const bytesTotal = runs.reduce((n, [a, b]) => n + (slabsOf(a, b)[1] - slabsOf(a, b)[0]) * plan.slabBytes, 0);
       const sink = new ZarrSink(output, sinkOptions);
-      const bytesTotal = expectedInputBytes(opts.shape, opts.dtype, 0);
       let bytesIn = 0;
-      source.on('data', (piece: Buffer) => {
-        bytesIn += piece.length;
-        options.onProgress?.({ bytesIn: Math.min(bytesIn, bytesTotal), bytesTotal });
-      });
       const started = process.hrtime.bigint();
       try {
-        await pipeline(source, chunker, sink, options.signal ? { signal: options.signal } : {});
+        for (const [a, b] of runs) {
+          const zRange = slabsOf(a, b);
+          const source = open(zRange[0], zRange[1]);
+          source.on('data', (piece: Buffer) => {
+            bytesIn += piece.length;
+            options.onProgress?.({ bytesIn: Math.min(bytesIn, bytesTotal), bytesTotal });
+          });
+          const chunker = new Chunker({ ...chunkerOptions, zRange });
+          await pipeline(source, chunker, sink, { end: false, ...(options.signal ? { signal: options.signal } : {}) });
+        }
+        sink.end();
+        await finished(sink);
       } catch (error) {
-        // The sink may still be finishing its construction or in-flight writes: wait until it has closed.
+        // In-flight writes finish and complete rows get their markers before the sink closes.
+        if (!sink.destroyed) sink.destroy(error as Error);
         if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+        if (options.signal?.aborted) {
+          const marked = await readRowMarkers(output);
+          const doneNow = countIn(marked, rows);
+          throw new SlabchunkError('EINTERRUPTED', `interrupted after ${doneNow} of ${rows[1] - rows[0]} rows; rerun with --resume to continue`, { cause: error });
+        }
         if (createdHere || opts.overwrite) await fsp.rm(output, { recursive: true, force: true });
         throw error;
       }
@@ -133,16 +193,38 @@ export async function prepareConvert(input: string | Readable, output: string, o
         input: typeof input === 'string' ? input : '<stream>',
         store: output,
         options: opts,
+        ...(opts.part ? { part: opts.part } : {}),
+        rows,
+        rowsTotal,
+        rowsSkipped,
         bytesIn,
         bytesWritten: sink.stats.bytesStored,
         chunksWritten: sink.stats.chunksWritten,
         chunksSkipped: sink.stats.chunksSkipped,
         seconds,
-        mbPerSecond: bytesIn / 1e6 / seconds,
+        mbPerSecond: seconds > 0 ? bytesIn / 1e6 / seconds : 0,
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
       };
     },
   };
+}
+
+/** The rows of `[first, end)` not in `done`, as contiguous `[a, b)` runs (each one read in one stream). */
+export function pendingRuns(rows: readonly [number, number], done: ReadonlySet<number>): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let r = rows[0]; r < rows[1]; r++) {
+    if (done.has(r)) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === r) last[1] = r + 1;
+    else runs.push([r, r + 1]);
+  }
+  return runs;
+}
+
+function countIn(marked: ReadonlySet<number>, rows: readonly [number, number]): number {
+  let n = 0;
+  for (const r of marked) if (r >= rows[0] && r < rows[1]) n++;
+  return n;
 }
 
 async function nonEmpty(path: string): Promise<boolean> {

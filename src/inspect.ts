@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { DType } from './dtype.ts';
 import { gridShape, product, type Order, type Vec3 } from './geometry.ts';
 import { openStore } from './reader.ts';
+import { readRowMarkers } from './sink/rows.ts';
 
 export interface StoreInfo {
   path: string;
@@ -25,6 +26,9 @@ export interface StoreInfo {
   filesPresent: number;
   /** Bytes of every file in the store, metadata included. */
   bytesOnDisk: number;
+  /** Chunk-rows (shard-rows) along the input's slowest axis marked done, when slabchunk's markers are present. */
+  rowsDone?: number;
+  rowsTotal: number;
 }
 
 export async function inspectStore(storePath: string): Promise<StoreInfo> {
@@ -36,6 +40,7 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
     bytesOnDisk += file.size;
     if (!file.metadata) filesPresent++;
   }
+  const rowsDone = (await readRowMarkers(storePath)).size;
   return {
     path: storePath,
     format: store.format,
@@ -50,6 +55,9 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
     filesTotal: product(grid),
     filesPresent,
     bytesOnDisk,
+    ...(rowsDone > 0 ? { rowsDone } : {}),
+    // Stored axis 0 is the input's slowest axis (z for F input, x for C input): rows run along it.
+    rowsTotal: grid[0],
   };
 }
 

@@ -6,6 +6,7 @@ import { invalid } from './errors.ts';
 import { parseDType, type DType } from './dtype.ts';
 import { checkVec3, parseOrder, type Order, type Vec3 } from './geometry.ts';
 import type { Endian } from './chunker.ts';
+import { checkPart, parsePart, type Part } from './partition.ts';
 import { parseCodec } from './sink/codecs/spec.ts';
 import { DEFAULT_CODEC } from './sink/zarr.ts';
 
@@ -40,10 +41,14 @@ export interface ConvertOptions {
   overwrite?: boolean;
   /** Extra attributes to store with the array. */
   attributes?: Record<string, unknown>;
+  /** Convert only this part's share of the chunk-rows (an array job's task); parts share the store. */
+  part?: Part;
+  /** Skip rows an earlier run marked done; the store's options must equal these. Default false. */
+  resume?: boolean;
 }
 
-export type ResolvedConvertOptions = Required<Omit<ConvertOptions, 'shard' | 'attributes' | 'concurrency'>> &
-  Pick<ConvertOptions, 'shard' | 'attributes' | 'concurrency'>;
+type Optional = 'shard' | 'attributes' | 'concurrency' | 'part';
+export type ResolvedConvertOptions = Required<Omit<ConvertOptions, Optional>> & Pick<ConvertOptions, Optional>;
 
 type Kind = 'vec3' | 'string' | 'int' | 'boolean' | 'number';
 
@@ -105,8 +110,18 @@ export const CONVERT_OPTIONS = [
   spec({ name: 'fill', flag: 'fill', kind: 'number', valueName: 'V', description: 'fill value of padding and absent chunks (default 0)', parse: parseFill }),
   spec({ name: 'writeEmptyChunks', flag: 'write-empty-chunks', kind: 'boolean', description: 'also write chunks that hold only the fill value', parse: bool }),
   spec({ name: 'concurrency', flag: 'concurrency', kind: 'int', valueName: 'N', description: 'chunks encoding/writing at once (default 4 × cores, fewer for big chunks)', parse: int('concurrency', 1) }),
-  spec({ name: 'overwrite', flag: 'overwrite', kind: 'boolean', description: 'replace an existing non-empty store', parse: bool }),
+  spec({ name: 'overwrite', flag: 'overwrite', kind: 'boolean', description: 'replace an existing Zarr store', parse: bool }),
+  spec({ name: 'part', flag: 'part', kind: 'string', valueName: 'I/N', description: 'convert part I (0-based) of N; default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX', parse: (v) => (typeof v === 'string' ? parsePart(v) : checkPartValue(v)) }),
+  spec({ name: 'resume', flag: 'resume', kind: 'boolean', description: 'skip rows an earlier run finished; rewrite the rest', parse: bool }),
 ] as const;
+
+function checkPartValue(value: unknown): Part {
+  const p = value as Partial<Part> | null;
+  if (p === null || typeof p !== 'object' || p.index === undefined || p.count === undefined) {
+    throw invalid(`part must be { index, count }. Got: ${String(value)}`);
+  }
+  return checkPart(p.index, p.count, p.source ?? 'part option');
+}
 
 export const DEFAULT_CHUNK: Vec3 = [64, 64, 64];
 
@@ -139,6 +154,8 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
     writeEmptyChunks: (parsed.writeEmptyChunks as boolean | undefined) ?? false,
     ...(parsed.concurrency !== undefined ? { concurrency: parsed.concurrency as number } : {}),
     overwrite: (parsed.overwrite as boolean | undefined) ?? false,
+    resume: (parsed.resume as boolean | undefined) ?? false,
+    ...(parsed.part !== undefined ? { part: parsed.part as Part } : {}),
     attributes: options.attributes,
   };
 }

@@ -8,9 +8,12 @@ import type { Readable, Writable } from 'node:stream';
 import { SlabchunkError } from '../errors.ts';
 import { CONVERT_OPTIONS, type ConvertOptions } from '../options.ts';
 import { formatShape, reverse, type Vec3 } from '../geometry.ts';
+import { detectPart } from '../partition.ts';
 import { progressReporter } from './progress.ts';
 
 export interface CliIO {
+  /** Environment to read array-job indices from. Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
   stdin: Readable;
   stdout: Writable & { isTTY?: boolean };
   stderr: Writable & { isTTY?: boolean };
@@ -24,7 +27,7 @@ const COMMANDS = `Commands:
 
 function usage(): string {
   const rows = CONVERT_OPTIONS.map((o) => [`--${o.flag}${o.valueName ? ` ${o.valueName}` : ''}`, o.description]);
-  rows.push(['--json', 'print the summary as JSON on stdout'], ['--no-progress', 'no progress bar (default: shown when stderr is a terminal)']);
+  rows.push(['--parts N', 'number of parts, with JOB_COMPLETION_INDEX (Kubernetes Indexed Job)'], ['--json', 'print the summary as JSON on stdout'], ['--no-progress', 'no progress bar (default: shown when stderr is a terminal)']);
   const width = Math.max(...rows.map((r) => r[0]!.length));
   return `Usage: slabchunk <command> [options]
 
@@ -61,9 +64,10 @@ function parse(argv: string[], options: ParseArgsConfig['options'], positionals:
   return { values, args: parsed.positionals };
 }
 
-const convertFlags = Object.fromEntries(
-  CONVERT_OPTIONS.map((o) => [o.flag, { type: o.kind === 'boolean' ? 'boolean' : 'string' }]),
-) as ParseArgsConfig['options'];
+const convertFlags = {
+  ...Object.fromEntries(CONVERT_OPTIONS.map((o) => [o.flag, { type: o.kind === 'boolean' ? 'boolean' : 'string' }])),
+  parts: { type: 'string' },
+} as ParseArgsConfig['options'];
 
 function showProgress(values: Values, io: CliIO): boolean {
   return !values['no-progress'] && !values.json && (values.progress === true || io.stderr.isTTY === true);
@@ -75,7 +79,13 @@ async function convertCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, args } = parse(argv, convertFlags, ['input', 'store']);
   if (values.help) return help(io);
   const options: Record<string, unknown> = {};
-  for (const o of CONVERT_OPTIONS) if (values[o.flag] !== undefined) options[o.name] = o.parse(values[o.flag]);
+  for (const o of CONVERT_OPTIONS) if (values[o.flag] !== undefined && o.name !== 'part') options[o.name] = o.parse(values[o.flag]);
+  const parts = values.parts === undefined ? undefined : Number(values.parts);
+  if (parts !== undefined && !(Number.isSafeInteger(parts) && parts >= 1)) {
+    throw new SlabchunkError('EINVALID', `--parts must be an integer ≥ 1. Got: ${String(values.parts)}`);
+  }
+  const part = detectPart(io.env ?? process.env, values.part as string | undefined, parts);
+  if (part) options.part = part;
   const { prepareConvert } = await import('../convert.ts');
   const [input, store] = args as [string, string];
   const progress = progressReporter(io.stderr, 'convert', showProgress(values, io));
@@ -86,6 +96,14 @@ async function convertCommand(argv: string[], io: CliIO): Promise<number> {
       onProgress: (p) => progress.update(p.bytesIn, p.bytesTotal),
       signal: signal.signal,
     });
+    if (job.part) {
+      const [a, b] = job.rows;
+      const [z0, z1] = job.slabs;
+      const axis = job.options.inputOrder === 'F' ? 'z' : 'x';
+      io.stderr.write(a === b
+        ? `part ${job.part.index} of ${job.part.count} (${job.part.source}): no rows to convert (${job.rowsTotal} rows for ${job.part.count} parts); nothing to do\n`
+        : `part ${job.part.index} of ${job.part.count} (${job.part.source}): rows ${a}–${b - 1} of ${job.rowsTotal} (slabs ${axis} ${z0}–${z1 - 1})\n`);
+    }
     const summary = await job.run().catch((error: unknown) => {
       throw new RunFailure(error);
     });
@@ -97,7 +115,8 @@ async function convertCommand(argv: string[], io: CliIO): Promise<number> {
       io.stderr.write(
         `converted ${input} -> ${store}: ${formatShape(o.shape)} ${o.dtype}, ${mb(summary.bytesIn)} in ${summary.seconds.toFixed(2)} s ` +
           `(${summary.mbPerSecond.toFixed(0)} MB/s); ${summary.chunksWritten} chunks written (${mb(summary.bytesWritten)}), ` +
-          `${summary.chunksSkipped} all-fill skipped; peak RSS ${mb(summary.peakRssBytes)}\n`,
+          `${summary.chunksSkipped} all-fill skipped${summary.rowsSkipped > 0 ? `, ${summary.rowsSkipped} rows already done` : ''}; ` +
+          `peak RSS ${mb(summary.peakRssBytes)}\n`,
       );
     }
     return 0;
@@ -127,6 +146,9 @@ async function infoCommand(argv: string[], io: CliIO): Promise<number> {
     `codecs:     ${JSON.stringify(info.codecs)}`,
     `${info.shard ? 'shards' : 'chunks'} present: ${info.filesPresent} of ${info.filesTotal} (absent ones read as fill)`,
     `on disk:    ${mb(info.bytesOnDisk)}`,
+    ...(info.rowsDone === undefined ? [] : [
+      `rows done:  ${info.rowsDone} of ${info.rowsTotal}${info.rowsDone < info.rowsTotal ? ' (unfinished: rerun the same convert with --resume)' : ''}`,
+    ]),
   ];
   io.stdout.write(`${lines.join('\n')}\n`);
   return 0;
@@ -239,8 +261,8 @@ class RunFailure extends Error {
 
 function report(thrown: unknown, io: CliIO): number {
   const error = thrown instanceof RunFailure ? thrown.error : thrown;
-  if (error instanceof Error && error.name === 'AbortError') {
-    io.stderr.write('slabchunk: interrupted; the partial store was removed\n');
+  if (error instanceof SlabchunkError && error.code === 'EINTERRUPTED') {
+    io.stderr.write(`slabchunk: ${error.message}\n`);
     return 130;
   }
   const message = error instanceof Error ? error.message : String(error);

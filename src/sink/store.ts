@@ -24,6 +24,29 @@ export interface FileSystemStoreOptions {
 }
 
 let tempCounter = 0;
+const TEMP_SUFFIX = '.partial';
+
+/**
+ * Deletes the temporary files a killed writer left under `root` (never a final name). Only for a store no other
+ * process is writing: a running writer's temporaries look the same.
+ */
+export async function removeTempFiles(root: string): Promise<number> {
+  let removed = 0;
+  let entries;
+  try {
+    entries = await readdir(root, { recursive: true, withFileTypes: true });
+  } catch (error) {
+    if (isMissing(error)) return 0;
+    throw error;
+  }
+  for (const entry of entries) {
+    if (entry.isFile() && entry.name.startsWith('.') && entry.name.endsWith(TEMP_SUFFIX)) {
+      await rm(join(entry.parentPath ?? entry.path, entry.name), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
 
 function isMissing(error: unknown): boolean {
   return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
@@ -78,7 +101,7 @@ export class FileSystemStore implements Store {
     }
     await made;
     const n = ++this.#sets;
-    const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}.partial`);
+    const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}${TEMP_SUFFIX}`);
     const handle = await open(temp, 'wx');
     try {
       if (n === this.#failOnSet) {

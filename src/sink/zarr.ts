@@ -14,6 +14,7 @@ import type { ChunkRecord } from '../record.ts';
 import { encodeWith, loadCodecs, type BytesCodec } from './codecs/index.ts';
 import { parseCodec, type CodecSpec } from './codecs/spec.ts';
 import { buildMetadata, checkLayout, chunkKey, type ArrayLayout, type FillValue, type ZarrFormat } from './metadata.ts';
+import { rowMarkerKey } from './rows.ts';
 import { FileSystemStore, prepareStoreDir, type Store } from './store.ts';
 
 /** The codec used when none is given (also the CLI's default). */
@@ -51,6 +52,13 @@ export interface ZarrSinkOptions {
    * then owns preparing the location: `overwrite` and the non-empty check are skipped.
    */
   readonly store?: Store;
+  /**
+   * Join a store that another part of the same job (or an interrupted run) created: accept it when its
+   * metadata is byte-identical to ours, keep its chunks, never clear it. Default false.
+   */
+  readonly join?: boolean;
+  /** Write a marker `.slabchunk/rows/<r>` once every chunk of file row `r` is in place (for `--resume`). Default false. */
+  readonly rowMarkers?: boolean;
 }
 
 /** Counters a run reports. */
@@ -69,6 +77,8 @@ export interface ResolvedSinkOptions extends ArrayLayout {
   readonly writeEmptyChunks: boolean;
   readonly concurrency: number;
   readonly overwrite: boolean;
+  readonly join: boolean;
+  readonly rowMarkers: boolean;
 }
 
 /** Checks and defaults the options (EINVALID on the first bad one). Pure; no I/O. */
@@ -98,9 +108,28 @@ export function resolveSinkOptions(options: ZarrSinkOptions): ResolvedSinkOption
     writeEmptyChunks: options.writeEmptyChunks ?? false,
     concurrency,
     overwrite: options.overwrite ?? false,
+    join: options.join ?? false,
+    rowMarkers: options.rowMarkers ?? false,
   };
+  if (resolved.join && resolved.overwrite) {
+    throw invalid('overwrite cannot be combined with joining a store (--part, --resume): delete the old store first');
+  }
   checkLayout(resolved);
   return resolved;
+}
+
+/**
+ * Joining a store (another part of the job, or an earlier run, made it): metadata already there must be
+ * byte-identical to `docs`, else this run's options differ from the store's (ESTORE).
+ */
+export async function checkJoinable(store: Store, path: string, docs: Readonly<Record<string, string>>): Promise<void> {
+  for (const [key, text] of Object.entries(docs)) {
+    const existing = await store.get(key);
+    if (existing !== undefined && !Buffer.from(existing).equals(Buffer.from(text))) {
+      throw new SlabchunkError('ESTORE', `${path} was written with other options (its ${key} differs from this run's); `
+        + 'use the same --shape, --dtype, --chunk, --shard, --codec, --zarr-format, --fill and --input-order, or another store', { key });
+    }
+  }
 }
 
 /** Writes a Zarr v3 or v2 array at `path` from a stream of ChunkRecords (object mode). */
@@ -116,6 +145,9 @@ export class ZarrSink extends Writable {
   /** A whole chunk of fill value: a chunk equal to it is empty (one memcmp, no per-voxel work). */
   readonly #fillChunk: Buffer;
   readonly #inflight = new Set<Promise<void>>();
+  /** Chunks of each file row still to be written or skipped; a row's marker follows its last chunk. */
+  readonly #rowLeft = new Map<number, number>();
+  readonly #chunksPerRow: number;
   #codecs: readonly BytesCodec[] = [];
 
   constructor(path: string, options: ZarrSinkOptions) {
@@ -131,6 +163,8 @@ export class ZarrSink extends Writable {
     this.#grid = gridShape(shape, chunk);
     this.#chunkBytes = product(chunk) * bytesPerElement(dtype);
     this.#fillChunk = Buffer.alloc(this.#chunkBytes, fillBytes(dtype, fill));
+    const grid = this.#grid;
+    this.#chunksPerRow = this.options.inputOrder === 'F' ? grid[0] * grid[1] : grid[1] * grid[2];
   }
 
   /** The store key of the chunk at grid coordinates `(gx, gy, gz)`. */
@@ -143,9 +177,10 @@ export class ZarrSink extends Writable {
   }
 
   async #open(): Promise<void> {
-    if (this.#ownStore) await prepareStoreDir(this.path, this.options.overwrite);
-    this.#codecs = await loadCodecs(this.options.codec, { elementSize: bytesPerElement(this.options.dtype) });
     const docs = buildMetadata(this.options);
+    if (this.options.join) await checkJoinable(this.#store, this.path, docs);
+    else if (this.#ownStore) await prepareStoreDir(this.path, this.options.overwrite);
+    this.#codecs = await loadCodecs(this.options.codec, { elementSize: bytesPerElement(this.options.dtype) });
     for (const [key, text] of Object.entries(docs)) {
       try {
         await this.#store.set(key, Buffer.from(text));
@@ -167,6 +202,7 @@ export class ZarrSink extends Writable {
       if (this.destroyed) return;
       callback();
       await this.#writeChunk(key, record.data);
+      if (this.options.rowMarkers) await this.#chunkDone(record.coords);
     }).catch((error: unknown) => {
       this.destroy(error as Error);
     });
@@ -205,13 +241,28 @@ export class ZarrSink extends Writable {
     }
   }
 
+  async #chunkDone(coords: Vec3): Promise<void> {
+    const row = this.options.inputOrder === 'F' ? coords[2] : coords[0];
+    const left = (this.#rowLeft.get(row) ?? this.#chunksPerRow) - 1;
+    if (left > 0) {
+      this.#rowLeft.set(row, left);
+      return;
+    }
+    this.#rowLeft.delete(row);
+    try {
+      await this.#store.set(rowMarkerKey(row), new Uint8Array(0));
+    } catch (cause) {
+      throw new SlabchunkError('EWRITE', `could not mark row ${row} done in ${this.path}: ${(cause as Error).message}`, { key: rowMarkerKey(row), cause });
+    }
+  }
+
   override _final(callback: (error?: Error | null) => void): void {
     Promise.all(this.#inflight).then(() => callback(), callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    // no chunk may still be writing once 'error' or 'close' is seen: callers may inspect the store then
-    this.#limit.clearQueue();
+    // No chunk may still be writing once 'error' or 'close' is seen: callers may inspect the store then.
+    // Queued tasks are not cleared (p-limit would never settle them); each starts, sees `destroyed`, returns.
     Promise.allSettled(this.#inflight).then(() => callback(error));
   }
 }
