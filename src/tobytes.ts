@@ -9,6 +9,12 @@ import {
   checkVec3, denseStrides, divides, formatVec3, gridShape, parseOrder, product, type Order, type Vec3,
 } from './geometry.ts';
 
+/**
+ * Bytes per copy when walking slice by slice: thick enough that a copy call's fixed cost is small
+ * against its bytes, thin enough that one row of slices of the source stays in L2.
+ */
+const SLICE_BYTES = 16384;
+
 /** An image in memory: `data` viewed as `shape` elements, strided (in elements) or dense in `order`. */
 export interface ImageArray {
   readonly data: TypedArray;
@@ -54,18 +60,20 @@ export function tobytes(image: ImageArray, chunkSize: Vec3, order: Order = 'C'):
 
   // Walk the source in its own memory order so reads stream instead of hopping between chunks:
   // S is the source's slowest axis, then Q, then P fastest. When S is also the slowest axis of the
-  // chunk's byte order, every one-element-thick slice along S is a contiguous piece of its chunk, so
-  // the walk goes slice by slice across all chunks of a row; otherwise it goes chunk by chunk.
+  // chunk's byte order, every slice across S is a contiguous piece of its chunk, so the walk goes
+  // slice by slice (a few elements thick) across all chunks of a row; otherwise chunk by chunk.
   const dstStrides = denseStrides(chunk, outOrder);
   const [P, Q, S] = axesByStride(stride);
   const thin = S === (outOrder === 'F' ? 2 : 0);
-  const step = thin ? 1 : chunk[S];
+  const sliceBytes = chunk[P] * chunk[Q] * es;
+  const step = thin ? Math.max(1, Math.min(chunk[S], Math.floor(SLICE_BYTES / sliceBytes))) : chunk[S];
   const block: [number, number, number] = [chunk[0], chunk[1], chunk[2]];
   block[S] = step;
   const at = [0, 0, 0];
   for (let gs = 0; gs < grid[S]; gs++) {
     at[S] = gs;
     for (let s0 = 0; s0 < chunk[S]; s0 += step) {
+      block[S] = Math.min(step, chunk[S] - s0);
       for (let gq = 0; gq < grid[Q]; gq++) {
         at[Q] = gq;
         for (let gp = 0; gp < grid[P]; gp++) {

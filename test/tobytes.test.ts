@@ -110,6 +110,18 @@ test('tobytes equals the per-voxel reference: every dtype, C/F/strided/negative-
   }), { numRuns: 500 });
 });
 
+test('matched layouts with big slices: slices that do not divide the chunk depth', () => {
+  // 64×64 uint8 slices are 4 KiB, so the walk copies a few slices at a time; a depth of 5 leaves a remainder.
+  for (const dtype of ['uint8', 'int16'] as const) {
+    for (const order of ['F', 'C'] as const) {
+      const shape: Vec3 = order === 'F' ? [128, 64, 10] : [10, 64, 128];
+      const chunk: Vec3 = order === 'F' ? [64, 64, 5] : [5, 64, 64];
+      const data = randomTyped(dtype, shape[0] * shape[1] * shape[2], 11);
+      assertSame(tobytes({ data, shape, order }, chunk, order), reference({ data, shape, stride: dense(shape, order), offset: 0 }, chunk, order), `${dtype} ${order}`);
+    }
+  }
+});
+
 test('default order is C, as fastremap and numpy', () => {
   const data = randomTyped('uint16', 6 * 4 * 2, 9);
   const view: View = { data, shape: [6, 4, 2], stride: dense([6, 4, 2], 'C'), offset: 0 };
