@@ -20,20 +20,22 @@ if [ "$(id -u)" -ne 0 ]; then
   log "must run as root (the generated slurm.conf uses SlurmUser=root)"; exit 1
 fi
 
-# apt-get only when a tool is missing; the lock keeps concurrent installs on this machine from colliding.
-if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v sbatch >/dev/null \
-   || ! command -v munged >/dev/null || ! command -v munge >/dev/null; then
-  log "installing slurm-wlm and munge with apt-get"
-  flock /tmp/apt.lock sh -c 'export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q && apt-get install -y -q --no-install-recommends slurm-wlm munge' >&2
-fi
-
 mkdir -p "$dir"
 dir=$(cd "$dir" && pwd)
 # munged refuses keys and socket directories that others can read or write.
 chmod 700 "$dir"
 mkdir -p "$dir/munge" "$dir/state" "$dir/spool" "$dir/log"
 chmod 700 "$dir/munge"
+
+# apt-get only when a tool is missing; the lock keeps concurrent installs on this machine from colliding.
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v sbatch >/dev/null \
+   || ! command -v munged >/dev/null || ! command -v munge >/dev/null; then
+  log "installing slurm-wlm and munge with apt-get (log: $dir/log/apt.log)"
+  if ! flock /tmp/apt.lock sh -c 'export DEBIAN_FRONTEND=noninteractive
+      apt-get update -q && apt-get install -y -q --no-install-recommends slurm-wlm munge' >"$dir/log/apt.log" 2>&1; then
+    tail -n 30 "$dir/log/apt.log" >&2; log "apt-get failed"; exit 1
+  fi
+fi
 
 # From here on a failure stops whatever was already started.
 trap 'status=$?; if [ $status -ne 0 ]; then "$here/stop.sh" "$dir" || true; fi' EXIT

@@ -7,11 +7,13 @@ set -uo pipefail
 dir=${1:?usage: stop.sh DIR}
 
 # Running: the recorded pid is still that daemon (not reused by another program) and not a zombie
-# (PID 1 in a container may never reap it).
+# (PID 1 in a container may never reap it). Read from /proc: slim images have no ps.
 running() {
-  local stat
-  stat=$(ps -o stat=,comm= -p "$1" 2>/dev/null) || return 1
-  [[ $stat != Z* && $stat == *" $2" ]]
+  local stat comm rest
+  read -r stat 2>/dev/null <"/proc/$1/stat" || return 1
+  comm=${stat#*(}; comm=${comm%)*}
+  rest=${stat##*) }
+  [[ $comm == "$2" && ${rest%% *} != Z ]]
 }
 alive() { [ -s "$dir/$1.pid" ] && running "$(cat "$dir/$1.pid")" "$1"; }
 
