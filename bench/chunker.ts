@@ -4,7 +4,7 @@
  * pieces through a pass-through Transform. Each case runs in its own child process so peak RSS is per case;
  * the children run this file compiled by tsc, without the tsx loader, whose hooks thread alone holds ~45 MiB.
  *
- *   node --import tsx bench/chunker.ts [--sizes 1,4] [--dtypes uint8,uint16] [--chunks 64,128] [--order F]
+ *   node --import tsx bench/chunker.ts [--sizes 1,4] [--dtypes uint8,uint16] [--chunks 64,128] [--order F] [--repeat 3]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,7 @@ import { parseOrder, product, type Order, type Vec3 } from '../src/geometry.ts';
 const MiB = 2 ** 20, GiB = 2 ** 30;
 const PIECE = 64 * 1024;
 
-interface Case { gib: number; dtype: DType; chunk: number; order: Order }
+interface Case { gib: number; dtype: DType; chunk: number; order: Order; repeat: number }
 interface Result extends Case {
   shape: Vec3; rowBytes: number; baseSeconds: number; chunkerSeconds: number; chunks: number;
   cutOnlyGBps: number; startRssMiB: number; peakRssMiB: number; quarterRssMiB: number[];
@@ -93,10 +93,17 @@ async function child(c: Case): Promise<Result> {
   const startRss = process.memoryUsage.rss();
   const first = await timeThrough(plan.inputBytes, new Chunker(options), true, product(plan.grid));
   const peak = process.resourceUsage().maxRSS * 1024;
-  const base = await timeThrough(plan.inputBytes, new PassThrough(), false);
-  const run = await timeThrough(plan.inputBytes, new Chunker(options), true);
+  // Interleaved pairs, medians: the 2 cores are shared, so single runs swing by 2× or more.
+  const baseTimes: number[] = [], runTimes: number[] = [];
+  let chunks = 0;
+  for (let i = 0; i < c.repeat; i++) {
+    baseTimes.push((await timeThrough(plan.inputBytes, new PassThrough(), false)).seconds);
+    const run = await timeThrough(plan.inputBytes, new Chunker(options), true);
+    runTimes.push(run.seconds);
+    chunks = run.count;
+  }
   return {
-    ...c, shape, rowBytes: plan.rowBytes, baseSeconds: base.seconds, chunkerSeconds: run.seconds, chunks: run.count,
+    ...c, shape, rowBytes: plan.rowBytes, baseSeconds: median(baseTimes), chunkerSeconds: median(runTimes), chunks,
     cutOnlyGBps: cutOnlyBytesPerSecond(plan) / 1e9, startRssMiB: startRss / MiB, peakRssMiB: peak / MiB,
     quarterRssMiB: first.quarters,
   };
@@ -118,6 +125,11 @@ function compileSelf(): string {
   return join(out, relative(root, self).replace(/\.ts$/, '.js'));
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
 function list(value: string | undefined, fallback: string): string[] {
   return (value ?? fallback).split(',').map((s) => s.trim()).filter(Boolean);
 }
@@ -126,7 +138,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       child: { type: 'string' }, sizes: { type: 'string' }, dtypes: { type: 'string' }, chunks: { type: 'string' },
-      order: { type: 'string' },
+      order: { type: 'string' }, repeat: { type: 'string' },
     },
   });
   if (values.child) {
@@ -134,14 +146,16 @@ async function main(): Promise<void> {
     return;
   }
   const order = parseOrder(values.order ?? 'F');
+  const repeat = Number(values.repeat ?? 3);
   const cases: Case[] = [];
   for (const dtype of list(values.dtypes, 'uint8,uint16').map(parseDType)) {
     for (const chunk of list(values.chunks, '64,128').map(Number)) {
-      for (const gib of list(values.sizes, '1,4').map(Number)) cases.push({ gib, dtype, chunk, order });
+      for (const gib of list(values.sizes, '1,4').map(Number)) cases.push({ gib, dtype, chunk, order, repeat });
     }
   }
   const compiled = compileSelf();
-  console.log(`node ${process.version}, ${PIECE / 1024} KiB pieces, chunk order ${order}; each case in its own process`);
+  console.log(`node ${process.version}, ${PIECE / 1024} KiB pieces, chunk order ${order}; each case in its own process; `
+    + `GB/s from the median of ${repeat} interleaved runs`);
   console.log('| volume | dtype | chunk | row MiB | pass-through GB/s | chunker GB/s | ratio | cut-only GB/s | start RSS MiB | peak RSS MiB | RSS limit (2×row+80) | RSS MiB by quarter |');
   console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   const peaks = new Map<string, number>();
