@@ -14,7 +14,7 @@ dir=${1:?usage: start.sh DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=${CLUSTER_START_TIMEOUT:-60}
 
-log() { printf 'cluster: %s\n' "$*" >&2; }
+log() { printf 'cluster-start: %s\n' "$*" >&2; }
 
 if [ "$(id -u)" -ne 0 ]; then
   log "must run as root (the generated slurm.conf uses SlurmUser=root)"; exit 1
