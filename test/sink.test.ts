@@ -130,7 +130,7 @@ const CODECS = ['raw', 'gzip:1', 'zstd:3', 'blosc:zstd:3:shuffle', 'blosc:zlib:1
 const FILLS: Record<DType, number | bigint | boolean> = {
   bool: true, int8: -3, uint8: 7, int16: -300, uint16: 65535, int32: -70000, uint32: 4000000000,
   // 64-bit fills a double holds exactly: zarrita parses fill_value with JSON.parse
-  int64: -(2n ** 62n), uint64: 2n ** 63n + 2n ** 40n, float32: NaN, float64: -1.5,
+  int64: -(2n ** 62n), uint64: 2n ** 63n + 2n ** 40n, float32: NaN, float64: -0,
 };
 
 for (const zarrFormat of [3, 2] as const) {
@@ -225,6 +225,8 @@ test('zarr.json: spec fields, explicit bytes codec, fill values as Zarr JSON', (
   assert.equal(JSON.parse(doc('uint8', 0, 'raw')).codecs, [{ name: 'bytes' }], '1-byte types: no endian');
   assert.is(JSON.parse(doc('float32', NaN)).fill_value, 'NaN');
   assert.is(JSON.parse(doc('float64', -Infinity)).fill_value, '-Infinity');
+  assert.is(JSON.parse(doc('float64', -1.5)).fill_value, -1.5);
+  assert.match(doc('float32', -0), /"fill_value": -0.0,/, '-0 keeps its sign bit');
   assert.is(JSON.parse(doc('bool', true)).fill_value, true);
   assert.match(doc('int64', -(2n ** 63n)), /"fill_value": -9223372036854775808,/);
   assert.match(doc('uint64', 2n ** 64n - 1n), /"fill_value": 18446744073709551615,/);
@@ -418,7 +420,7 @@ test('zarr-python 2 reads our v2 stores (every codec, several dtypes)', async ()
   const root = tempDir();
   try {
     const cases: { dir: string; want: string }[] = [];
-    for (const dtype of ['uint8', 'int16', 'uint16', 'float32', 'int64', 'bool'] as DType[]) {
+    for (const dtype of ['uint8', 'int16', 'uint16', 'float32', 'float64', 'int64', 'bool'] as DType[]) {
       for (const codec of CODECS.filter((c) => !c.includes('crc32c'))) {
         const fill = FILLS[dtype];
         const fillEl = fillElement(dtype, fill);

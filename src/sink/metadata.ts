@@ -45,7 +45,15 @@ export function chunkKey(coords: Vec3, inputOrder: Order, zarrFormat: ZarrFormat
 /** Keys of the metadata documents of each format. */
 export const METADATA_KEYS: Record<ZarrFormat, readonly string[]> = { 3: ['zarr.json'], 2: ['.zarray', '.zattrs'] };
 
-/** The fill value as Zarr JSON: NaN/±Infinity as strings, bool as true/false, integers exact. */
+/** A number whose JSON text JSON.stringify cannot write (an integer past 2^53, or -0). */
+class JsonNumber {
+  constructor(readonly text: string) {}
+}
+
+/**
+ * The fill value as Zarr JSON: NaN/±Infinity as strings, bool as true/false, integers exact, -0 kept
+ * (its bytes differ from 0, and skipped chunks must read back as the bytes the sink compared against).
+ */
 export function fillJson(dtype: DType, fill: FillValue): unknown {
   fillBytes(dtype, fill); // range check, EINVALID on a value the dtype cannot hold
   if (dtype === 'bool') return fill === true || fill === 1 || fill === 1n;
@@ -54,9 +62,9 @@ export function fillJson(dtype: DType, fill: FillValue): unknown {
     if (Number.isNaN(n)) return 'NaN';
     if (n === Infinity) return 'Infinity';
     if (n === -Infinity) return '-Infinity';
-    return n;
+    return Object.is(n, -0) ? new JsonNumber('-0.0') : n;
   }
-  return typeof fill === 'bigint' ? fill : Number(fill);
+  return typeof fill === 'bigint' ? new JsonNumber(fill.toString()) : Number(fill);
 }
 
 const SHUFFLE_V2 = { noshuffle: 0, shuffle: 1, bitshuffle: 2 } as const;
@@ -91,12 +99,12 @@ function compressorV2(c: CompressorSpec): object | null {
   }
 }
 
-/** JSON with bigints written as exact integers, 2-space indent, final newline. */
+/** JSON with {@link JsonNumber}s verbatim and bigints (also in user attributes) as exact integers, 2-space indent, final newline. */
 function toJson(doc: unknown): string {
   const marks: string[] = [];
   const text = JSON.stringify(doc, (_k, v: unknown) => {
-    if (typeof v !== 'bigint') return v;
-    marks.push(v.toString());
+    if (!(v instanceof JsonNumber) && typeof v !== 'bigint') return v;
+    marks.push(typeof v === 'bigint' ? v.toString() : v.text);
     return `\u0000${marks.length - 1}\u0000`;
   }, 2);
   return text.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]) + '\n';
