@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Chunker, planChunker, type ChunkerOptions, type Edge, type Endian } from '../src/chunker.ts';
-import { bytesPerElement, DTYPES, fillBytes, type DType } from '../src/dtype.ts';
+import { bytesPerElement, DTYPES, fillBytes, typedView, type DType } from '../src/dtype.ts';
+import { tobytes } from '../src/tobytes.ts';
 import { SlabchunkError } from '../src/errors.ts';
 import type { Order, Vec3 } from '../src/geometry.ts';
 import type { ChunkRecord } from '../src/record.ts';
@@ -113,6 +114,25 @@ test('dividing shape: chunks are tobytes(volume, chunk, order) exactly, in Fortr
     const records = await run({ shape, chunk, dtype: 'uint16', order }, split(vol, [100]));
     sameRecords(records, referenceChunks(vol, shape, 2, chunk, order, 'pad', fillBytes('uint16', 0)), emissionOrder(shape, chunk, 'F'));
   }
+});
+
+test('property: for dividing shapes the chunks are tobytes(volume, chunk, order), in its Fortran order', async () => {
+  const small = fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }));
+  await fc.assert(fc.asyncProperty(
+    small, small, fc.constantFrom(...DTYPES), fc.constantFrom<Order>('F', 'C'), fc.constantFrom<Order>('F', 'C'),
+    fc.integer({ min: 1, max: 700 }), fc.integer(),
+    async (grid, chunk, dtype, order, inputOrder, piece, seed) => {
+      const shape: Vec3 = [grid[0] * chunk[0], grid[1] * chunk[1], grid[2] * chunk[2]];
+      const es = bytesPerElement(dtype);
+      const vol = makeVolume(shape, es, seed);
+      const input = fileBytes(vol, shape, es, inputOrder, 'little');
+      const expected = tobytes({ data: typedView(dtype, input.buffer, input.byteOffset, input.length / es), shape, order: inputOrder }, chunk, order);
+      const records = await run({ shape, chunk, dtype, order, inputOrder, edge: 'error' }, split(input, [piece]));
+      assert.equal(records.map((r) => r.index), emissionOrder(shape, chunk, inputOrder));
+      if (inputOrder === 'F') assert.equal(records.map((r) => r.index), expected.map((_, i) => i), 'same order as tobytes');
+      for (const r of records) assert.ok(expected[r.index]!.equals(r.data), `chunk ${r.index}`);
+    },
+  ), { numRuns: 150 });
 });
 
 test('non-dividing shape: pad fills edges with the fill value, crop keeps only real voxels', async () => {
