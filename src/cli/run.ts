@@ -114,7 +114,7 @@ async function convertCommand(argv: string[], io: CliIO): Promise<number> {
       const o = summary.options;
       io.stderr.write(
         `converted ${input} -> ${store}: ${formatShape(o.shape)} ${o.dtype}` +
-          `${summary.part ? ` (part ${summary.part.index} of ${summary.part.count}: rows ${summary.rows[0]}–${summary.rows[1] - 1} of ${summary.rowsTotal})` : ''}, ` +
+          `${summary.part && summary.rows[1] > summary.rows[0] ? ` (part ${summary.part.index} of ${summary.part.count}: rows ${summary.rows[0]}–${summary.rows[1] - 1} of ${summary.rowsTotal})` : ''}, ` +
           `read ${mb(summary.bytesIn)} in ${summary.seconds.toFixed(2)} s ` +
           `(${summary.mbPerSecond.toFixed(0)} MB/s); ${summary.chunksWritten} chunks written (${mb(summary.bytesWritten)}), ` +
           `${summary.chunksSkipped} all-fill skipped${summary.rowsSkipped > 0 ? `, ${summary.rowsSkipped} rows already done` : ''}; ` +
