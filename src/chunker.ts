@@ -117,7 +117,7 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
   const Z = fileShape[2], cz = fileChunk[2];
 
   const zRange = checkZRange(options.zRange, Z, cz, depthAxis);
-  const rows: [number, number] = [zRange[0] / cz, Math.ceil(zRange[1] / cz)];
+  const rows: [number, number] = [Math.ceil(zRange[0] / cz), Math.ceil(zRange[1] / cz)];
   const slab = fileShape[0] * fileShape[1] * elementSize;
   const rowBytes = slab * Math.min(cz, zRange[1] - zRange[0]);
 
@@ -158,7 +158,7 @@ function checkZRange(value: unknown, Z: number, cz: number, axis: string): reado
   const [z0, z1] = value as [number, number];
   if (z0 > z1 || z1 > Z) throw invalid(`zRange [${z0}, ${z1}) must satisfy 0 ≤ z0 ≤ z1 ≤ ${Z} (the input's ${axis} extent)`);
   const boundary = (z: number) => `${Math.floor(z / cz) * cz} or ${Math.min(Z, Math.ceil(z / cz) * cz)}`;
-  if (z0 % cz !== 0) {
+  if (z0 % cz !== 0 && z0 !== Z) {
     throw invalid(`zRange start ${z0} is not on a chunk-row boundary; use a multiple of the chunk ${axis}-size ${cz} (e.g. ${boundary(z0)})`);
   }
   if (z1 % cz !== 0 && z1 !== Z) {

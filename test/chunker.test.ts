@@ -291,6 +291,8 @@ test('input ending early fails through the stream with the byte counts', async (
   assert.is(error.actual, 57);
   const empty = await streamError({ shape: [4, 3, 5], chunk: [2, 2, 2], dtype: 'uint8', zRange: [2, 4] }, []);
   assert.is(empty.message, 'input ended after 0 bytes; slabs [2, 4) of shape 4×3×5 of uint8 needs 24 bytes');
+  // An empty range at the volume's end (a part with no rows) takes no bytes and emits nothing.
+  assert.equal(await run({ shape: [4, 3, 5], chunk: [2, 2, 2], dtype: 'uint8', zRange: [5, 5] }, []), []);
 });
 
 test('more bytes than the shape holds fails through the stream, not from write()', async () => {
@@ -339,6 +341,7 @@ test('invalid options are refused at construction with a message naming the fix'
   planChunker({ ...base, shape: [8, 8, 8], edge: 'error' });
   planChunker({ ...base, zRange: [4, 4] });
   planChunker({ ...base, zRange: [8, 10] });
+  assert.equal(planChunker({ ...base, zRange: [10, 10] }).rows, [3, 3]);
 });
 
 test('a row over maxRowBytes names the largest chunk z-size that fits, and that size does fit', () => {
