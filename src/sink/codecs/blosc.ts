@@ -101,17 +101,30 @@ export function bitShuffle(src: Uint8Array, dst: Uint8Array, typesize: number): 
       let s = g * 8 * typesize + j;
       const b0 = src[s], b1 = src[(s += typesize)], b2 = src[(s += typesize)], b3 = src[(s += typesize)];
       const b4 = src[(s += typesize)], b5 = src[(s += typesize)], b6 = src[(s += typesize)], b7 = src[(s += typesize)];
-      const lo = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
-      const hi = b4 | (b5 << 8) | (b6 << 16) | (b7 << 24);
+      let lo = b0 | (b1 << 8) | (b2 << 16) | (b3 << 24);
+      let hi = b4 | (b5 << 8) | (b6 << 16) | (b7 << 24);
+      // 8×8 bit transpose of the 64-bit word hi:lo (byte k, bit b) -> (byte b, bit k), in three
+      // block swaps (4×4, 2×2, 1×1) on 32-bit halves: the bitboard "flip about the diagonal"
+      let t = (hi ^ (lo >>> 4)) & 0x0f0f0f0f;
+      hi ^= t;
+      lo ^= t << 4;
+      t = (lo ^ (lo << 14)) & 0x33330000;
+      lo ^= t ^ (t >>> 14);
+      t = (hi ^ (hi << 14)) & 0x33330000;
+      hi ^= t ^ (t >>> 14);
+      t = (lo ^ (lo << 7)) & 0x55005500;
+      lo ^= t ^ (t >>> 7);
+      t = (hi ^ (hi << 7)) & 0x55005500;
+      hi ^= t ^ (t >>> 7);
       const out = j * 8 * rowBytes + g;
-      for (let b = 0; b < 8; b++) {
-        // gather bit b of each of the 8 bytes into one byte, byte k -> bit k
-        const l = (lo >>> b) & 0x01010101;
-        const h = (hi >>> b) & 0x01010101;
-        dst[out + b * rowBytes] =
-          (l & 1) | ((l >>> 7) & 2) | ((l >>> 14) & 4) | ((l >>> 21) & 8) |
-          ((h & 1) << 4) | ((h >>> 3) & 0x20) | ((h >>> 10) & 0x40) | ((h >>> 17) & 0x80);
-      }
+      dst[out] = lo;
+      dst[out + rowBytes] = lo >>> 8;
+      dst[out + 2 * rowBytes] = lo >>> 16;
+      dst[out + 3 * rowBytes] = lo >>> 24;
+      dst[out + 4 * rowBytes] = hi;
+      dst[out + 5 * rowBytes] = hi >>> 8;
+      dst[out + 6 * rowBytes] = hi >>> 16;
+      dst[out + 7 * rowBytes] = hi >>> 24;
     }
   }
   dst.set(src.subarray(n * typesize), n * typesize);
