@@ -40,6 +40,12 @@ export interface ChunkerOptions {
    * emitted coords stay absolute. Default: the whole volume.
    */
   zRange?: readonly [number, number];
+  /**
+   * Shard shape `[sx, sy, sz]`, a multiple of `chunk` on every axis: the Chunker then buffers one shard-row
+   * (the slabs of one shard z-row) and emits the chunks shard by shard — shards in Fortran order, each shard's
+   * chunks in Fortran order — so a sink can finish one shard after another. Default: no sharding.
+   */
+  shard?: Vec3;
   /** Largest row buffer allowed, in bytes. Default 4 GiB (also the largest Buffer Node allows). */
   maxRowBytes?: number;
   /**
@@ -67,7 +73,11 @@ export interface ChunkerPlan {
   readonly file: { readonly shape: Vec3; readonly chunk: Vec3; readonly grid: Vec3 };
   /** File slabs this stream carries. */
   readonly zRange: readonly [number, number];
-  /** Chunk-rows `[first, end)` along the file's slowest axis that this stream carries. */
+  /** Shard shape in the caller's axes, when sharding. */
+  readonly shard?: Vec3;
+  /** Slabs per buffered row: the chunk depth, or the shard depth when sharding (file axes). */
+  readonly rowDepth: number;
+  /** Rows (chunk-rows, or shard-rows) `[first, end)` along the file's slowest axis that this stream carries. */
   readonly rows: readonly [number, number];
   readonly slabBytes: number;
   /** Capacity of the row buffer: the deepest row this stream carries. */
@@ -114,9 +124,12 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
   const fileChunk = inputOrder === 'F' ? chunk : reverse(chunk);
   const fileGrid = gridShape(fileShape, fileChunk);
   const depthAxis = inputOrder === 'F' ? 'z' : 'x';
-  const Z = fileShape[2], cz = fileChunk[2];
+  const shard = options.shard === undefined ? undefined : checkShard(options.shard, chunk);
+  const rowName = shard ? 'shard-row' : 'chunk-row';
+  const Z = fileShape[2];
+  const cz = shard ? (inputOrder === 'F' ? shard : reverse(shard))[2] : fileChunk[2];
 
-  const zRange = checkZRange(options.zRange, Z, cz, depthAxis);
+  const zRange = checkZRange(options.zRange, Z, cz, depthAxis, rowName);
   const rows: [number, number] = [Math.ceil(zRange[0] / cz), Math.ceil(zRange[1] / cz)];
   const slab = fileShape[0] * fileShape[1] * elementSize;
   const rowBytes = slab * Math.min(cz, zRange[1] - zRange[0]);
@@ -129,9 +142,9 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
   if (rowBytes > limit) {
     const fits = Math.floor(limit / slab);
     const fix = fits >= 1
-      ? `use a chunk ${depthAxis}-size of at most ${fits}`
+      ? `use a ${shard ? 'shard' : 'chunk'} ${depthAxis}-size of at most ${fits}`
       : `even one slab (${slab} bytes) does not fit; a smaller slab (${fileShape[0]}×${fileShape[1]}) is needed`;
-    throw invalid(`a chunk-row of ${fileShape[0]}×${fileShape[1]}×${Math.min(cz, zRange[1] - zRange[0])} ${dtype} is ${rowBytes} bytes, `
+    throw invalid(`a ${rowName} of ${fileShape[0]}×${fileShape[1]}×${Math.min(cz, zRange[1] - zRange[0])} ${dtype} is ${rowBytes} bytes, `
       + `more than the row limit of ${limit} bytes; ${fix}${fits >= 1 && limit < maxBuffer ? ' or raise maxRowBytes' : ''}`);
   }
 
@@ -144,13 +157,23 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
     shape, dtype, chunk, order, edge, fill, inputOrder, endian, elementSize,
     grid: gridShape(shape, chunk),
     file: { shape: fileShape, chunk: fileChunk, grid: fileGrid },
-    zRange, rows, slabBytes: slab, rowBytes,
+    ...(shard ? { shard } : {}),
+    rowDepth: cz, zRange, rows, slabBytes: slab, rowBytes,
     inputBytes: slab * (zRange[1] - zRange[0]),
     readableHighWaterMark: hwm,
   };
 }
 
-function checkZRange(value: unknown, Z: number, cz: number, axis: string): readonly [number, number] {
+function checkShard(value: unknown, chunk: Vec3): Vec3 {
+  const shard = checkVec3('shard', value, 1);
+  if (shard.some((s, i) => s % chunk[i]! !== 0)) {
+    const fit = shard.map((s, i) => Math.max(chunk[i]!, Math.round(s / chunk[i]!) * chunk[i]!)) as unknown as Vec3;
+    throw invalid(`shard ${formatVec3(shard)} must be a multiple of the chunk ${formatVec3(chunk)} on every axis (e.g. ${formatVec3(fit)})`);
+  }
+  return shard;
+}
+
+function checkZRange(value: unknown, Z: number, cz: number, axis: string, rowName: string): readonly [number, number] {
   if (value === undefined) return [0, Z];
   if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => Number.isSafeInteger(v) && v >= 0)) {
     throw invalid(`zRange must be two non-negative integers [z0, z1). Got: ${JSON.stringify(value)}`);
@@ -159,10 +182,10 @@ function checkZRange(value: unknown, Z: number, cz: number, axis: string): reado
   if (z0 > z1 || z1 > Z) throw invalid(`zRange [${z0}, ${z1}) must satisfy 0 ≤ z0 ≤ z1 ≤ ${Z} (the input's ${axis} extent)`);
   const boundary = (z: number) => `${Math.floor(z / cz) * cz} or ${Math.min(Z, Math.ceil(z / cz) * cz)}`;
   if (z0 % cz !== 0 && z0 !== Z) {
-    throw invalid(`zRange start ${z0} is not on a chunk-row boundary; use a multiple of the chunk ${axis}-size ${cz} (e.g. ${boundary(z0)})`);
+    throw invalid(`zRange start ${z0} is not on a ${rowName} boundary; use a multiple of the ${rowName === 'shard-row' ? 'shard' : 'chunk'} ${axis}-size ${cz} (e.g. ${boundary(z0)})`);
   }
   if (z1 % cz !== 0 && z1 !== Z) {
-    throw invalid(`zRange end ${z1} is not on a chunk-row boundary; use a multiple of the chunk ${axis}-size ${cz} or ${Z} (e.g. ${boundary(z1)})`);
+    throw invalid(`zRange end ${z1} is not on a ${rowName} boundary; use a multiple of the ${rowName === 'shard-row' ? 'shard' : 'chunk'} ${axis}-size ${cz} or ${Z} (e.g. ${boundary(z1)})`);
   }
   return [z0, z1];
 }
@@ -179,25 +202,35 @@ export interface ChunkCut {
 }
 
 /**
- * The chunks of file chunk-row `gz`, in the order the Chunker emits them (Fortran order over the file's grid,
- * which is the caller's Fortran order for F input). A shard-row buffer would concatenate several rows' cuts,
- * grouped by shard, and cut them from the same buffer.
+ * The chunks of file row `row` (a chunk-row, or a shard-row when sharding), in the order the Chunker emits
+ * them: shards in Fortran order over the file's shard grid, each shard's chunks in Fortran order. Without
+ * sharding a "shard" is one chunk, so this is Fortran order over the file's grid — the caller's Fortran order
+ * for F input.
  */
-export function rowCuts(plan: ChunkerPlan, gz: number): ChunkCut[] {
+export function rowCuts(plan: ChunkerPlan, row: number): ChunkCut[] {
   const { shape: fs, chunk: fc, grid: fg } = plan.file;
   const flip = plan.inputOrder === 'C';
+  const fileShard = plan.shard ? (flip ? reverse(plan.shard) : plan.shard) : fc;
+  const per: Vec3 = [fileShard[0] / fc[0], fileShard[1] / fc[1], fileShard[2] / fc[2]];
   const cuts: ChunkCut[] = [];
-  const z = gz * fc[2], dz = Math.min(fc[2], fs[2] - z);
-  for (let gy = 0; gy < fg[1]; gy++) {
-    const y = gy * fc[1], dy = Math.min(fc[1], fs[1] - y);
-    for (let gx = 0; gx < fg[0]; gx++) {
-      const x = gx * fc[0], dx = Math.min(fc[0], fs[0] - x);
-      const fileCoords: Vec3 = [gx, gy, gz];
-      const size: Vec3 = [dx, dy, dz];
-      const coords = flip ? reverse(fileCoords) : fileCoords;
-      cuts.push({
-        coords, index: fortranIndex(coords, plan.grid), shape: flip ? reverse(size) : size, start: [x, y, z], size,
-      });
+  const gz0 = row * per[2], gz1 = Math.min(fg[2], gz0 + per[2]);
+  for (let sy = 0; sy * per[1] < fg[1]; sy++) {
+    for (let sx = 0; sx * per[0] < fg[0]; sx++) {
+      for (let gz = gz0; gz < gz1; gz++) {
+        const z = gz * fc[2], dz = Math.min(fc[2], fs[2] - z);
+        for (let gy = sy * per[1]; gy < Math.min(fg[1], (sy + 1) * per[1]); gy++) {
+          const y = gy * fc[1], dy = Math.min(fc[1], fs[1] - y);
+          for (let gx = sx * per[0]; gx < Math.min(fg[0], (sx + 1) * per[0]); gx++) {
+            const x = gx * fc[0], dx = Math.min(fc[0], fs[0] - x);
+            const fileCoords: Vec3 = [gx, gy, gz];
+            const size: Vec3 = [dx, dy, dz];
+            const coords = flip ? reverse(fileCoords) : fileCoords;
+            cuts.push({
+              coords, index: fortranIndex(coords, plan.grid), shape: flip ? reverse(size) : size, start: [x, y, z], size,
+            });
+          }
+        }
+      }
     }
   }
   return cuts;
@@ -318,9 +351,9 @@ export class Chunker extends Transform {
   }
 
   #lengthOfRow(gz: number): number {
-    const cz = this.plan.file.chunk[2];
-    const z0 = gz * cz;
-    return Math.max(0, Math.min(cz, this.plan.zRange[1] - z0)) * this.plan.slabBytes;
+    const depth = this.plan.rowDepth;
+    const z0 = gz * depth;
+    return Math.max(0, Math.min(depth, this.plan.zRange[1] - z0)) * this.plan.slabBytes;
   }
 
   /** Moves the current piece into the row buffer and cuts completed rows; calls back once the piece is used up. */
@@ -372,7 +405,7 @@ export class Chunker extends Transform {
   #emit(): boolean {
     const cuts = this.#cuts as ChunkCut[];
     const row = this.#row as Buffer;
-    const z0 = this.#gz * this.plan.file.chunk[2];
+    const z0 = this.#gz * this.plan.rowDepth;
     while (this.#next < cuts.length) {
       if (this.#full) return false;
       const record = cutChunk(this.plan, row, z0, cuts[this.#next]!);

@@ -363,6 +363,51 @@ test('a row over maxRowBytes names the largest chunk z-size that fits, and that 
   ));
 });
 
+/** Naive shard-grouped emission: shards in Fortran order over the file's shard grid, chunks in Fortran order in each. */
+function shardedOrder(shape: Vec3, chunk: Vec3, shard: Vec3, inputOrder: Order): number[] {
+  const g = [0, 1, 2].map((a) => Math.ceil(shape[a]! / chunk[a]!));
+  const k = [0, 1, 2].map((a) => shard[a]! / chunk[a]!);
+  const axes = inputOrder === 'F' ? [0, 1, 2] : [2, 1, 0]; // file axes x, y, z in the caller's numbering
+  const [a0, a1, a2] = axes as [number, number, number];
+  const order: number[] = [];
+  for (let s2 = 0; s2 * k[a2]! < g[a2]!; s2++) for (let s1 = 0; s1 * k[a1]! < g[a1]!; s1++) for (let s0 = 0; s0 * k[a0]! < g[a0]!; s0++) {
+    for (let c2 = s2 * k[a2]!; c2 < Math.min(g[a2]!, (s2 + 1) * k[a2]!); c2++)
+      for (let c1 = s1 * k[a1]!; c1 < Math.min(g[a1]!, (s1 + 1) * k[a1]!); c1++)
+        for (let c0 = s0 * k[a0]!; c0 < Math.min(g[a0]!, (s0 + 1) * k[a0]!); c0++) {
+          const c = [0, 0, 0];
+          c[a0] = c0; c[a1] = c1; c[a2] = c2;
+          order.push(c[0]! + g[0]! * (c[1]! + g[1]! * c[2]!));
+        }
+  }
+  return order;
+}
+
+test('property: with a shard, the same chunks come out grouped shard by shard, one shard-row buffered', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 })),
+    fc.tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 })),
+    fc.tuple(fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 }), fc.integer({ min: 1, max: 20 })),
+    fc.constantFrom<Order>('F', 'C'), fc.constantFrom<Order>('F', 'C'), fc.integer({ min: 1, max: 500 }),
+    async (chunk, mult, shape, order, inputOrder, piece) => {
+      const shard: Vec3 = [chunk[0] * mult[0], chunk[1] * mult[1], chunk[2] * mult[2]];
+      const vol = makeVolume(shape, 2, piece);
+      const file = fileBytes(vol, shape, 2, inputOrder, 'little');
+      const options: ChunkerOptions = { shape, dtype: 'uint16', chunk, order, inputOrder, shard };
+      const records = await run(options, split(file, [piece]));
+      sameRecords(records, referenceChunks(vol, shape, 2, chunk, order, 'pad', fillBytes('uint16', 0)), shardedOrder(shape, chunk, shard, inputOrder));
+      const depth = (inputOrder === 'F' ? shard[2] : shard[0]);
+      const fileZ = inputOrder === 'F' ? shape[2] : shape[0];
+      assert.is(planChunker(options).rowBytes, Math.min(depth, fileZ) * (file.length / fileZ));
+    },
+  ), { numRuns: 120 });
+});
+
+test('shard options: multiples of the chunk, shard-row boundaries, shard-depth hints', () => {
+  assert.match(invalidMessage({ shape: [10, 10, 10], dtype: 'uint8', chunk: [4, 4, 4], shard: [8, 6, 8] }), /shard \(8, 6, 8\) must be a multiple of the chunk \(4, 4, 4\) on every axis \(e\.g\. \(8, 8, 8\)\)/);
+  assert.match(invalidMessage({ shape: [10, 10, 10], dtype: 'uint8', chunk: [2, 2, 2], shard: [4, 4, 4], zRange: [2, 10] }), /zRange start 2 is not on a shard-row boundary; use a multiple of the shard z-size 4/);
+  assert.match(invalidMessage({ shape: [100, 100, 100], dtype: 'uint8', chunk: [10, 10, 10], shard: [10, 10, 50], maxRowBytes: 200_000 }), /a shard-row of 100×100×50 uint8 is 500000 bytes.*use a shard z-size of at most 20/);
+});
+
 test('plan reports the geometry the CLI needs before opening anything', () => {
   const plan = planChunker({ shape: [100, 50, 30], chunk: [64, 64, 8], dtype: 'uint16', inputOrder: 'C', zRange: [64, 100] });
   assert.equal(plan.grid, [2, 1, 4]);
