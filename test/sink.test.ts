@@ -350,7 +350,7 @@ test('records of the wrong size or outside the grid are refused with EINVALID', 
 test('bad options are EINVALID before any I/O', () => {
   const dir = join(tempDir(), 'never');
   const base = { shape: [4, 4, 4] as Vec3, dtype: 'uint8' as DType, chunk: [2, 2, 2] as Vec3 };
-  for (const extra of [{ codec: 'lz5' }, { codec: 'zstd:99' }, { zarrFormat: 4 as 3 }, { concurrency: 0 }, { fill: 256 }, { chunk: [0, 2, 2] as Vec3 }, { codec: 'gzip+crc32c', zarrFormat: 2 as const }]) {
+  for (const extra of [{ codec: 'lz5' }, { codec: 'zstd:99' }, { zarrFormat: 4 as 3 }, { concurrency: 0 }, { fill: 256 }, { chunk: [0, 2, 2] as Vec3 }, { codec: 'gzip+crc32c', zarrFormat: 2 as const }, { codec: 'blosc', dtype: 'uint64' as DType, chunk: [1024, 1024, 256] as Vec3 }]) {
     assert.throws(() => new ZarrSink(dir, { ...base, ...extra }), (e: SlabchunkError) => e.code === 'EINVALID', JSON.stringify(extra));
   }
   assert.not.ok(existsSync(dir));

@@ -9,12 +9,13 @@ import { Writable } from 'node:stream';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { bytesPerElement, fillBytes, parseDType, type DType } from '../dtype.ts';
 import { invalid, SlabchunkError } from '../errors.ts';
-import { checkVec3, gridShape, parseOrder, product, type Order, type Vec3 } from '../geometry.ts';
+import { checkVec3, gridShape, parseOrder, product, reverse, type Order, type Vec3 } from '../geometry.ts';
 import type { ChunkRecord } from '../record.ts';
 import { encodeWith, loadCodecs, type BytesCodec } from './codecs/index.ts';
-import { parseCodec, type CodecSpec } from './codecs/spec.ts';
+import { checkCodecFits, parseCodec, type CodecSpec } from './codecs/spec.ts';
 import { buildMetadata, checkLayout, chunkKey, type ArrayLayout, type FillValue, type ZarrFormat } from './metadata.ts';
 import { rowMarkerKey } from './rows.ts';
+import { assembleShard, innerIndex, type IndexLocation } from './shard.ts';
 import { FileSystemStore, prepareStoreDir, type Store } from './store.ts';
 
 /** The codec used when none is given (also the CLI's default). */
@@ -45,8 +46,13 @@ export interface ZarrSinkOptions {
   readonly inputOrder?: Order;
   /** Replace an existing non-empty Zarr store at `path`. Default false. */
   readonly overwrite?: boolean;
-  /** Sharding (issue 5); not available yet. */
+  /**
+   * Shard shape `[sx, sy, sz]`, a multiple of `chunk` (v3 only): records are then inner chunks, each shard is
+   * written once, whole, when its last inner chunk arrives (the Chunker's `shard` option sends them shard by shard).
+   */
   readonly shard?: Vec3;
+  /** Where each shard keeps its index: `end` (default) or `start`. */
+  readonly shardIndex?: IndexLocation;
   /**
    * Where to write instead of a FileSystemStore at `path` (tests inject failures this way). The caller
    * then owns preparing the location: `overwrite` and the non-empty check are skipped.
@@ -68,8 +74,10 @@ export interface SinkStats {
   chunksSkipped: number;
   /** Bytes received in records. */
   bytesIn: number;
-  /** Bytes stored for chunks (after encoding), metadata excluded. */
+  /** Bytes stored for chunks or shards (after encoding), metadata excluded. */
   bytesStored: number;
+  /** Shard files written (sharded arrays only). */
+  shardsWritten: number;
 }
 
 /** Checked, defaulted options: what the sink and {@link buildMetadata} run on. */
@@ -84,12 +92,12 @@ export interface ResolvedSinkOptions extends ArrayLayout {
 /** Checks and defaults the options (EINVALID on the first bad one). Pure; no I/O. */
 export function resolveSinkOptions(options: ZarrSinkOptions): ResolvedSinkOptions {
   if (options === null || typeof options !== 'object') throw invalid('ZarrSink options must be an object with shape, dtype and chunk');
-  if (options.shard !== undefined) throw invalid('sharding is not available yet; drop --shard');
   const shape = checkVec3('shape', options.shape, 0);
   const chunk = checkVec3('chunk', options.chunk, 1);
   const dtype = parseDType(options.dtype);
   const codec = typeof options.codec === 'object' && options.codec !== null ? options.codec : parseCodec(options.codec ?? DEFAULT_CODEC);
   const chunkBytes = product(chunk) * bytesPerElement(dtype);
+  checkCodecFits(codec, chunkBytes);
   let concurrency = options.concurrency;
   if (concurrency === undefined) {
     concurrency = Math.max(2, Math.min(4 * availableParallelism(), Math.floor(DEFAULT_INFLIGHT_BYTES / chunkBytes)));
@@ -105,6 +113,7 @@ export function resolveSinkOptions(options: ZarrSinkOptions): ResolvedSinkOption
     inputOrder: parseOrder(options.inputOrder ?? 'F', 'inputOrder'),
     fill: options.fill ?? 0,
     attributes: options.attributes,
+    ...(options.shard !== undefined ? { shard: options.shard, shardIndex: options.shardIndex ?? 'end' } : {}),
     writeEmptyChunks: options.writeEmptyChunks ?? false,
     concurrency,
     overwrite: options.overwrite ?? false,
@@ -136,7 +145,7 @@ export async function checkJoinable(store: Store, path: string, docs: Readonly<R
 export class ZarrSink extends Writable {
   readonly path: string;
   readonly options: ResolvedSinkOptions;
-  readonly stats: SinkStats = { chunksWritten: 0, chunksSkipped: 0, bytesIn: 0, bytesStored: 0 };
+  readonly stats: SinkStats = { chunksWritten: 0, chunksSkipped: 0, bytesIn: 0, bytesStored: 0, shardsWritten: 0 };
   readonly #store: Store;
   readonly #ownStore: boolean;
   readonly #limit: LimitFunction;
@@ -145,9 +154,13 @@ export class ZarrSink extends Writable {
   /** A whole chunk of fill value: a chunk equal to it is empty (one memcmp, no per-voxel work). */
   readonly #fillChunk: Buffer;
   readonly #inflight = new Set<Promise<void>>();
-  /** Chunks of each file row still to be written or skipped; a row's marker follows its last chunk. */
+  /** Files (chunks, or shards) of each file row still to be written or skipped; a row's marker follows its last. */
   readonly #rowLeft = new Map<number, number>();
-  readonly #chunksPerRow: number;
+  readonly #filesPerRow: number;
+  /** Chunks per shard along each axis (1s without sharding). */
+  readonly #per: Vec3;
+  /** Shards being assembled: their encoded inner chunks (C order over the inner grid) and how many are still due. */
+  readonly #shards = new Map<string, { chunks: (Buffer | undefined)[]; left: number }>();
   #codecs: readonly BytesCodec[] = [];
 
   constructor(path: string, options: ZarrSinkOptions) {
@@ -163,8 +176,10 @@ export class ZarrSink extends Writable {
     this.#grid = gridShape(shape, chunk);
     this.#chunkBytes = product(chunk) * bytesPerElement(dtype);
     this.#fillChunk = Buffer.alloc(this.#chunkBytes, fillBytes(dtype, fill));
-    const grid = this.#grid;
-    this.#chunksPerRow = this.options.inputOrder === 'F' ? grid[0] * grid[1] : grid[1] * grid[2];
+    const s = this.options.shard ?? chunk;
+    this.#per = [s[0] / chunk[0], s[1] / chunk[1], s[2] / chunk[2]];
+    const files = gridShape(this.#grid, this.#per);
+    this.#filesPerRow = this.options.inputOrder === 'F' ? files[0] * files[1] : files[1] * files[2];
   }
 
   /** The store key of the chunk at grid coordinates `(gx, gy, gz)`. */
@@ -196,13 +211,13 @@ export class ZarrSink extends Writable {
       callback(problem);
       return;
     }
-    const key = this.keyOf(record.coords);
     this.stats.bytesIn += record.data.length;
+    const write = this.options.shard === undefined ? this.#writeChunk(record) : this.#writeInner(record);
     const task = this.#limit(async () => {
       if (this.destroyed) return;
       callback();
-      await this.#writeChunk(key, record.data);
-      if (this.options.rowMarkers) await this.#chunkDone(record.coords);
+      const file = await write();
+      if (file !== undefined && this.options.rowMarkers) await this.#fileDone(file);
     }).catch((error: unknown) => {
       this.destroy(error as Error);
     });
@@ -226,24 +241,76 @@ export class ZarrSink extends Writable {
     return null;
   }
 
-  async #writeChunk(key: string, data: Buffer): Promise<void> {
+  /** Encodes a chunk unless it is all fill (then undefined and counted as skipped). */
+  async #encode(key: string, data: Buffer): Promise<Buffer | undefined> {
     if (!this.options.writeEmptyChunks && data.equals(this.#fillChunk)) {
       this.stats.chunksSkipped++;
-      return;
+      return undefined;
     }
     try {
       const encoded = await encodeWith(this.#codecs, data);
-      await this.#store.set(key, encoded);
       this.stats.chunksWritten++;
-      this.stats.bytesStored += encoded.length;
+      return encoded;
     } catch (cause) {
-      throw new SlabchunkError('EWRITE', `could not write chunk ${key} in ${this.path}: ${(cause as Error).message}`, { key, cause });
+      throw new SlabchunkError('EWRITE', `could not encode chunk ${key} in ${this.path}: ${(cause as Error).message}`, { key, cause });
     }
   }
 
-  async #chunkDone(coords: Vec3): Promise<void> {
-    const row = this.options.inputOrder === 'F' ? coords[2] : coords[0];
-    const left = (this.#rowLeft.get(row) ?? this.#chunksPerRow) - 1;
+  async #put(key: string, bytes: Buffer): Promise<void> {
+    try {
+      await this.#store.set(key, bytes);
+      this.stats.bytesStored += bytes.length;
+    } catch (cause) {
+      throw new SlabchunkError('EWRITE', `could not write ${key} in ${this.path}: ${(cause as Error).message}`, { key, cause });
+    }
+  }
+
+  /** Unsharded: the task that writes one chunk; resolves with the file's coordinates once it is done. */
+  #writeChunk(record: ChunkRecord): () => Promise<Vec3> {
+    return async () => {
+      const key = this.keyOf(record.coords);
+      const encoded = await this.#encode(key, record.data);
+      if (encoded !== undefined) await this.#put(key, encoded);
+      return record.coords;
+    };
+  }
+
+  /**
+   * Sharded: the task that encodes one inner chunk into its shard; the shard's last inner chunk writes the shard
+   * (all of it, once) and resolves with the shard's coordinates, the others with undefined.
+   */
+  #writeInner(record: ChunkRecord): () => Promise<Vec3 | undefined> {
+    const per = this.#per;
+    const c = record.coords;
+    const shard: Vec3 = [Math.floor(c[0] / per[0]), Math.floor(c[1] / per[1]), Math.floor(c[2] / per[2])];
+    const key = this.keyOf(shard);
+    let pending = this.#shards.get(key);
+    if (pending === undefined) {
+      // Inner chunks past the array's end never arrive: they stay absent in the index.
+      const due = [0, 1, 2].map((a) => Math.min(per[a]!, this.#grid[a]! - shard[a]! * per[a]!));
+      pending = { chunks: new Array<Buffer | undefined>(product(per)), left: due[0]! * due[1]! * due[2]! };
+      this.#shards.set(key, pending);
+    }
+    const inner: Vec3 = [c[0] - shard[0] * per[0], c[1] - shard[1] * per[1], c[2] - shard[2] * per[2]];
+    const slot = this.options.inputOrder === 'F' ? innerIndex(reverse(inner), reverse(per)) : innerIndex(inner, per);
+    const state = pending;
+    return async () => {
+      state.chunks[slot] = await this.#encode(`${key} inner ${slot}`, record.data);
+      if (--state.left > 0) return undefined;
+      this.#shards.delete(key);
+      const bytes = assembleShard(state.chunks, this.options.shardIndex ?? 'end');
+      if (bytes !== undefined) {
+        await this.#put(key, bytes);
+        this.stats.shardsWritten++;
+      }
+      return shard;
+    };
+  }
+
+  /** Counts a finished file (chunk or shard) toward its row; the row's last one writes the row's marker. */
+  async #fileDone(file: Vec3): Promise<void> {
+    const row = this.options.inputOrder === 'F' ? file[2] : file[0];
+    const left = (this.#rowLeft.get(row) ?? this.#filesPerRow) - 1;
     if (left > 0) {
       this.#rowLeft.set(row, left);
       return;

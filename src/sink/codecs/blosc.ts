@@ -2,7 +2,8 @@
  * Blosc 1 frames (the format c-blosc 1.x, numcodecs `Blosc` and Zarr v3 `blosc` read), written here
  * because the WebAssembly build in numcodecs.js hard-codes `typesize = 4`, which makes byte
  * shuffle wrong for every other element size. The container is simple; the compression inside it is
- * libzstd (native, libuv pool) or zlib (node:zlib, libuv pool), so it runs off the main thread.
+ * libzstd (native, libuv pool) or zlib (node:zlib, libuv pool), so it runs off the main thread; only the
+ * shuffle (word-wise, GB/s) runs on it.
  *
  * Layout (c-blosc README_CHUNK_FORMAT): a 16-byte header
  *   version=2, versionlz=1, flags, typesize, nbytes u32, blocksize u32, cbytes u32
@@ -13,7 +14,7 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { invalid } from '../../errors.ts';
-import type { BloscCname, BloscShuffle } from './spec.ts';
+import { BLOSC_MAX_BYTES, type BloscCname, type BloscShuffle } from './spec.ts';
 import type { BytesCodec, CodecContext } from './types.ts';
 import { ZstdCodec } from './zstd.ts';
 
@@ -24,8 +25,6 @@ const FLAG_SHUFFLE = 0x01;
 const FLAG_BITSHUFFLE = 0x04;
 const FLAG_DONT_SPLIT = 0x10;
 const FORMAT: Record<BloscCname, number> = { zlib: 3, zstd: 4 };
-/** Largest buffer Blosc 1 accepts (BLOSC_MAX_BUFFERSIZE). */
-export const BLOSC_MAX_BYTES = 2 ** 31 - 1 - HEADER;
 /** Target block size: large enough for zstd/zlib to find long matches, small enough to parallelise. */
 const BLOCK_BYTES = 256 * 1024;
 
@@ -165,9 +164,8 @@ export class BloscCodec implements BytesCodec {
 
   async encode(data: Buffer): Promise<Buffer> {
     const nbytes = data.length;
-    if (nbytes > BLOSC_MAX_BYTES) {
-      throw invalid(`a chunk of ${nbytes} bytes is too large for blosc (at most ${BLOSC_MAX_BYTES}); use smaller chunks or zstd`);
-    }
+    // resolveSinkOptions refuses such chunks up front; this guards direct use of the codec
+    if (nbytes > BLOSC_MAX_BYTES) throw invalid(`a chunk of ${nbytes} bytes is too large for blosc (at most ${BLOSC_MAX_BYTES})`);
     const ts = this.typesize;
     const blocksize = this.blockSize(nbytes);
     const nblocks = nbytes === 0 ? 0 : Math.ceil(nbytes / blocksize);

@@ -20,6 +20,16 @@ export interface CodecSpec {
   readonly crc32c: boolean;
 }
 
+/** Largest chunk Blosc 1 can hold (BLOSC_MAX_BUFFERSIZE: 2^31 - 1 less its 16-byte header). */
+export const BLOSC_MAX_BYTES = 2 ** 31 - 1 - 16;
+
+/** Checks that `spec` can encode chunks of `chunkBytes` bytes; EINVALID naming the fix if not. */
+export function checkCodecFits(spec: CodecSpec, chunkBytes: number): void {
+  if (spec.compressor.name === 'blosc' && chunkBytes > BLOSC_MAX_BYTES) {
+    throw invalid(`a chunk of ${chunkBytes} bytes is too large for blosc (at most ${BLOSC_MAX_BYTES}); use smaller chunks or zstd`);
+  }
+}
+
 /** Defaults: gzip 5 and zstd 3 as numcodecs/zarr-python, blosc zstd:5 with byte shuffle. */
 export const DEFAULT_LEVELS = { gzip: 5, zstd: 3, blosc: 5 } as const;
 
