@@ -42,7 +42,9 @@ export function copyBlock(dst: StridedBytes, src: StridedBytes, shape: Vec3, ele
   const ds = [0, 0, 0];
   const ss = [0, 0, 0];
   let dims = 0;
-  for (const a of byDstStride(dst.strides)) {
+  const axes = byDstStride(dst.strides);
+  for (let i = 0; i < 3; i++) {
+    const a = axes[i];
     if (shape[a] === 1) continue;
     const dStride = dst.strides[a] * es;
     const sStride = src.strides[a] * es;
@@ -69,9 +71,8 @@ export function copyBlock(dst: StridedBytes, src: StridedBytes, shape: Vec3, ele
   const sAddr = src.data.byteOffset + src.offset;
   const contiguous = ds[0] === es && ss[0] === es;
   // A contiguous run moves as raw bytes, so the element size does not constrain its words.
-  const w = contiguous
-    ? wordSize([dAddr, sAddr, n[0] * es, ds[1], ds[2], ss[1], ss[2]])
-    : wordSize([dAddr, sAddr, es, ds[0], ds[1], ds[2], ss[0], ss[1], ss[2]]);
+  let w = fit(fit(fit(fit(fit(fit(4, dAddr), sAddr), ds[1]), ds[2]), ss[1]), ss[2]);
+  w = contiguous ? fit(w, n[0] * es) : fit(fit(fit(w, es), ds[0]), ss[0]);
   const dBuf = dst.data.buffer;
   const sBuf = src.data.buffer;
 
@@ -93,7 +94,7 @@ export function copyBlock(dst: StridedBytes, src: StridedBytes, shape: Vec3, ele
   let p = 0;
   for (let a = 1; a < dims; a++) if (Math.abs(ss[a]) < Math.abs(ss[p])) p = a;
   const r = 3 - p;
-  if (es === 1 && p !== 0 && ds[0] === 1 && ss[p] === 1 && wordSize([dAddr, sAddr, ss[0], ss[r], ds[p], ds[r]]) === 4) {
+  if (es === 1 && p !== 0 && ds[0] === 1 && ss[p] === 1 && fit(fit(fit(fit(fit(fit(4, dAddr), sAddr), ss[0]), ss[r]), ds[p]), ds[r]) === 4) {
     // Byte transpose: 4×4 blocks move as four 32-bit loads and stores instead of sixteen byte moves.
     const d8 = view8(dBuf), s8 = view8(sBuf), d32 = view32(dBuf), s32 = view32(sBuf);
     for (let tp = 0; tp < n[p]; tp += TILE) {
@@ -135,11 +136,10 @@ function byDstStride(st: Vec3): [number, number, number] {
   return b <= c ? [1, 2, 0] : [2, 1, 0];
 }
 
-/** The widest word (4, 2 or 1 bytes) dividing every value: addresses, run length and strides. */
-function wordSize(values: readonly number[]): 1 | 2 | 4 {
-  let w = 4;
-  for (const v of values) while (v % w !== 0) w /= 2;
-  return w as 1 | 2 | 4;
+/** The widest word (4, 2 or 1 bytes) no wider than `w` that divides `v` (an address, length or stride). */
+function fit(w: 1 | 2 | 4, v: number): 1 | 2 | 4 {
+  if (v % w === 0) return w;
+  return w === 4 && v % 2 === 0 ? 2 : 1;
 }
 
 // Views of whole buffers, indexed by absolute address / word size. Plain views (never the caller's
