@@ -220,7 +220,7 @@ function targets(rows: Row[], cpByCase: Map<Case, Row>): string[] {
     if (r.case.shard) {
       const plain = find('zstd:3', 'slabchunk');
       if (plain) out.push(`${mark(r.seconds <= plain.seconds)} sharded zstd:3: throughput ${(plain.seconds / r.seconds).toFixed(2)}× unsharded (target ≥ 1×), files ${r.files} vs ${plain.files}`);
-      const limit = shape[0] * shape[1] * r.case.shard[2] * 2 * 1.5 + 150 * MiB;
+      const limit = shape[0] * shape[1] * Math.min(r.case.shard[2], shape[2]) * 2 * 1.5 + 150 * MiB;
       if (r.peakRssBytes !== null) out.push(`${mark(r.peakRssBytes <= limit)} ${r.case.label}: peak RSS ${fmtMiB(r.peakRssBytes)} MiB (target ≤ shard-row × 1.5 + 150 = ${fmtMiB(limit)} MiB)`);
     } else if (r.peakRssBytes !== null) {
       const limit = 2 * rowBytes + 150 * MiB;
