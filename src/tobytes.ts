@@ -68,7 +68,6 @@ export function tobytes(image: ImageArray, chunkSize: Vec3, order: Order = 'C'):
   const sliceBytes = chunk[P] * chunk[Q] * es;
   const step = thin ? Math.max(1, Math.min(chunk[S], Math.floor(SLICE_BYTES / sliceBytes))) : chunk[S];
   const block: [number, number, number] = [chunk[0], chunk[1], chunk[2]];
-  block[S] = step;
   const at = [0, 0, 0];
   for (let gs = 0; gs < grid[S]; gs++) {
     at[S] = gs;
