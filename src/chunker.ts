@@ -8,7 +8,7 @@ import { copyBlock, fillElements } from './copy.ts';
 import { bytesPerElement, fillBytes, parseDType, type DType, type ElementSize } from './dtype.ts';
 import { invalid, SlabchunkError } from './errors.ts';
 import {
-  checkVec3, denseStrides, divides, formatShape, formatVec3, fortranIndex, gridShape, parseOrder, product, reverse,
+  checkShard, checkVec3, denseStrides, divides, formatShape, formatVec3, fortranIndex, gridShape, parseOrder, product, reverse,
   type Order, type Vec3,
 } from './geometry.ts';
 import type { ChunkRecord } from './record.ts';
@@ -162,15 +162,6 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
     inputBytes: slab * (zRange[1] - zRange[0]),
     readableHighWaterMark: hwm,
   };
-}
-
-function checkShard(value: unknown, chunk: Vec3): Vec3 {
-  const shard = checkVec3('shard', value, 1);
-  if (shard.some((s, i) => s % chunk[i]! !== 0)) {
-    const fit = shard.map((s, i) => Math.max(chunk[i]!, Math.round(s / chunk[i]!) * chunk[i]!)) as unknown as Vec3;
-    throw invalid(`shard ${formatVec3(shard)} must be a multiple of the chunk ${formatVec3(chunk)} on every axis (e.g. ${formatVec3(fit)})`);
-  }
-  return shard;
 }
 
 function checkZRange(value: unknown, Z: number, cz: number, axis: string, rowName: string): readonly [number, number] {

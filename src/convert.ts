@@ -51,6 +51,8 @@ export interface Summary {
   /** Bytes of chunk files written (encoded). */
   bytesWritten: number;
   chunksWritten: number;
+  /** Shard files written (sharded stores; their inner chunks count in `chunksWritten`). */
+  shardsWritten: number;
   /** Chunks not written because every voxel equals the fill value. */
   chunksSkipped: number;
   seconds: number;
@@ -96,6 +98,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
     fill: opts.fill,
     inputOrder: opts.inputOrder,
     endian: opts.endian,
+    ...(opts.shard ? { shard: opts.shard } : {}),
   };
   const plan = planChunker(chunkerOptions);
   const join = opts.part !== undefined || opts.resume;
@@ -111,14 +114,16 @@ export async function prepareConvert(input: string | Readable, output: string, o
     overwrite: opts.overwrite,
     join,
     rowMarkers: true,
+    ...(opts.shard ? { shard: opts.shard, shardIndex: opts.shardIndex } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.attributes ? { attributes: opts.attributes } : {}),
   };
   const sinkResolved = resolveSinkOptions(sinkOptions);
 
-  const depth = plan.file.chunk[2];
+  // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
+  const depth = plan.rowDepth;
   const fileDepth = plan.file.shape[2];
-  const rowsTotal = plan.file.grid[2];
+  const rowsTotal = Math.ceil(fileDepth / depth);
   const rows = opts.part ? partRows(rowsTotal, opts.part.index, opts.part.count) : ([0, rowsTotal] as const);
   const slabsOf = (a: number, b: number): [number, number] => [Math.min(a * depth, fileDepth), Math.min(b * depth, fileDepth)];
 
@@ -201,6 +206,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
         bytesWritten: sink.stats.bytesStored,
         chunksWritten: sink.stats.chunksWritten,
         chunksSkipped: sink.stats.chunksSkipped,
+        shardsWritten: sink.stats.shardsWritten,
         seconds,
         mbPerSecond: seconds > 0 ? bytesIn / 1e6 / seconds : 0,
         peakRssBytes: process.resourceUsage().maxRSS * 1024,

@@ -17,7 +17,8 @@ export interface ExportOptions {
  * Streams the array at `storePath` into `out` in C order of its stored axes — for a store slabchunk wrote,
  * exactly the raw input (F input: Z-slabs, x fastest; C input: z fastest), little-endian.
  * Memory: one row of chunks (the chunks sharing the slowest grid coordinate), filled while the previous row
- * is being written. Resolves with the bytes written; `out` is ended.
+ * is being written. Each row gets a buffer of its own, since a stream may hand the very Buffer it was given to
+ * its consumer (a PassThrough does). Resolves with the bytes written; `out` is ended.
  */
 export async function exportStore(storePath: string, out: Writable, options: ExportOptions = {}): Promise<number> {
   const store = await openStore(storePath);
@@ -28,14 +29,13 @@ export async function exportStore(storePath: string, out: Writable, options: Exp
   const grid = gridShape([a2, a1, a0], [c2, c1, c0]);
   const rowStride = a1 * a2 * es;
   const limit = pLimit(options.concurrency ?? 8);
-  const buffers = [Buffer.allocUnsafe(Math.min(c0, a0) * rowStride), Buffer.allocUnsafe(Math.min(c0, a0) * rowStride)];
   const bytesTotal = a0 * rowStride;
   let bytesOut = 0;
   let pendingWrite: Promise<void> = Promise.resolve();
 
   for (let g0 = 0; g0 < grid[2]; g0++) {
-    const row = buffers[g0 % 2] as Buffer;
     const depth = Math.min(c0, a0 - g0 * c0);
+    const row = Buffer.allocUnsafeSlow(depth * rowStride);
     const jobs: Promise<void>[] = [];
     for (let g1 = 0; g1 < grid[1]; g1++) {
       for (let g2 = 0; g2 < grid[0]; g2++) {
@@ -51,12 +51,11 @@ export async function exportStore(storePath: string, out: Writable, options: Exp
         }));
       }
     }
-    // The buffer being filled is not the one still being written: two alternate.
     await Promise.all(jobs);
+    // At most one row waits in `out` while the next one is decoded: backpressure without buffering the volume.
     await pendingWrite;
-    const piece = row.subarray(0, depth * rowStride);
-    pendingWrite = write(out, piece).then(() => {
-      bytesOut += piece.length;
+    pendingWrite = write(out, row).then(() => {
+      bytesOut += row.length;
       options.onProgress?.({ bytesOut, bytesTotal });
     });
   }

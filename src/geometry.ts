@@ -31,6 +31,16 @@ export function checkVec3(name: string, value: unknown, min: 0 | 1 = 1): Vec3 {
   return [arr[0] as number, arr[1] as number, arr[2] as number];
 }
 
+/** Checks a shard shape: three positive integers, each a multiple of the chunk on its axis. */
+export function checkShard(value: unknown, chunk: Vec3): Vec3 {
+  const shard = checkVec3('shard', value, 1);
+  if (shard.some((s, i) => s % chunk[i]! !== 0)) {
+    const fit = shard.map((s, i) => Math.max(chunk[i]!, Math.round(s / chunk[i]!) * chunk[i]!)) as unknown as Vec3;
+    throw invalid(`shard ${formatVec3(shard)} must be a multiple of the chunk ${formatVec3(chunk)} on every axis (e.g. ${formatVec3(fit)})`);
+  }
+  return shard;
+}
+
 function fmt(value: unknown): string {
   if (Array.isArray(value)) return `(${value.map(String).join(', ')})`;
   return typeof value === 'string' ? JSON.stringify(value) : String(value);

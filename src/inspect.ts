@@ -5,6 +5,7 @@ import type { DType } from './dtype.ts';
 import { gridShape, product, type Order, type Vec3 } from './geometry.ts';
 import { openStore } from './reader.ts';
 import { readRowMarkers } from './sink/rows.ts';
+import { indexBytes, type IndexLocation } from './sink/shard.ts';
 
 export interface StoreInfo {
   path: string;
@@ -24,6 +25,9 @@ export interface StoreInfo {
   filesTotal: number;
   /** Chunk (or shard) files present; absent ones read as the fill value. */
   filesPresent: number;
+  /** Sharded stores: inner chunks the shards present hold, and room for in all. */
+  innerChunksPresent?: number;
+  innerChunksTotal?: number;
   /** Bytes of every file in the store, metadata included. */
   bytesOnDisk: number;
   /** Chunk-rows (shard-rows) along the input's slowest axis marked done, when slabchunk's markers are present. */
@@ -36,9 +40,14 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
   const grid = gridShape(store.shape, store.shard ?? store.chunks);
   let filesPresent = 0;
   let bytesOnDisk = 0;
+  let innerChunksPresent = 0;
+  const perShard = store.shard ? product(store.shard) / product(store.chunks) : 0;
+  const location = indexLocation(store.metadata);
   for await (const file of walk(storePath)) {
     bytesOnDisk += file.size;
-    if (!file.metadata) filesPresent++;
+    if (file.metadata) continue;
+    filesPresent++;
+    if (store.shard) innerChunksPresent += await countInner(file.path, file.size, perShard, location);
   }
   const rowsDone = (await readRowMarkers(storePath)).size;
   return {
@@ -54,6 +63,7 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
     codecs: store.format === 3 ? store.metadata.codecs : { compressor: store.metadata.compressor, filters: store.metadata.filters },
     filesTotal: product(grid),
     filesPresent,
+    ...(store.shard ? { innerChunksPresent, innerChunksTotal: product(gridShape(store.shape, store.chunks)) } : {}),
     bytesOnDisk,
     ...(rowsDone > 0 ? { rowsDone } : {}),
     // Stored axis 0 is the input's slowest axis (z for F input, x for C input): rows run along it.
@@ -62,14 +72,34 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
 }
 
 /** Every file under `dir`; hidden ones (`.zarray`, temp files, our `.slabchunk/`) and `zarr.json` count as metadata. */
-async function* walk(dir: string, hidden = false): AsyncGenerator<{ size: number; metadata: boolean }> {
+async function* walk(dir: string, hidden = false): AsyncGenerator<{ path: string; size: number; metadata: boolean }> {
   for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     const isHidden = hidden || entry.name.startsWith('.');
     if (entry.isDirectory()) yield* walk(full, isHidden);
     else if (entry.isFile()) {
       const { size } = await fsp.stat(full);
-      yield { size, metadata: isHidden || entry.name === 'zarr.json' };
+      yield { path: full, size, metadata: isHidden || entry.name === 'zarr.json' };
     }
+  }
+}
+
+function indexLocation(metadata: Record<string, unknown>): IndexLocation {
+  const codecs = metadata.codecs as { name: string; configuration?: { index_location?: IndexLocation } }[] | undefined;
+  return codecs?.find((c) => c.name === 'sharding_indexed')?.configuration?.index_location ?? 'end';
+}
+
+/** Inner chunks present in one shard file: index entries whose offset is not 2^64-1. */
+async function countInner(file: string, size: number, count: number, location: IndexLocation): Promise<number> {
+  const length = indexBytes(count);
+  const handle = await fsp.open(file, 'r');
+  try {
+    const index = Buffer.alloc(length);
+    await handle.read(index, 0, length, location === 'start' ? 0 : size - length);
+    let present = 0;
+    for (let i = 0; i < count; i++) if (index.readBigUInt64LE(i * 16) !== 0xffff_ffff_ffff_ffffn) present++;
+    return present;
+  } finally {
+    await handle.close();
   }
 }

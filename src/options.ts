@@ -4,10 +4,11 @@
  */
 import { invalid } from './errors.ts';
 import { parseDType, type DType } from './dtype.ts';
-import { checkVec3, parseOrder, type Order, type Vec3 } from './geometry.ts';
+import { checkShard, checkVec3, parseOrder, type Order, type Vec3 } from './geometry.ts';
 import type { Endian } from './chunker.ts';
 import { checkPart, parsePart, type Part } from './partition.ts';
 import { parseCodec } from './sink/codecs/spec.ts';
+import type { IndexLocation } from './sink/shard.ts';
 import { DEFAULT_CODEC } from './sink/zarr.ts';
 
 
@@ -21,6 +22,8 @@ export interface ConvertOptions {
   chunk?: Vec3;
   /** Shard shape `[sx, sy, sz]`, a multiple of `chunk` (Zarr v3 only). Default: no sharding. */
   shard?: Vec3;
+  /** Where each shard keeps its index: `end` (default) or `start`. */
+  shardIndex?: IndexLocation;
   /** `raw`, `gzip[:level]`, `zstd[:level]` or `blosc[:cname[:clevel[:shuffle]]]`. Default `zstd:3`. */
   codec?: string;
   /** Zarr format. Default 3. */
@@ -102,6 +105,7 @@ export const CONVERT_OPTIONS = [
   spec({ name: 'dtype', flag: 'dtype', kind: 'string', valueName: 'TYPE', description: 'bool, int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64 (default uint8)', parse: parseDType }),
   spec({ name: 'chunk', flag: 'chunk', kind: 'vec3', valueName: 'X,Y,Z', description: 'chunk shape (default 64,64,64, clipped to the shape)', parse: vec3('chunk') }),
   spec({ name: 'shard', flag: 'shard', kind: 'vec3', valueName: 'X,Y,Z', description: 'shard shape, a multiple of the chunk (Zarr v3; default none)', parse: vec3('shard') }),
+  spec({ name: 'shardIndex', flag: 'shard-index', kind: 'string', valueName: 'end|start', description: 'where each shard keeps its index (default end)', parse: (v) => { if (v !== 'start' && v !== 'end') throw invalid(`shard-index must be start or end. Got: ${String(v)}`); return v; } }),
   spec({ name: 'codec', flag: 'codec', kind: 'string', valueName: 'SPEC', description: 'raw | gzip[:level] | zstd[:level] | blosc[:cname[:clevel[:shuffle]]] (default zstd:3)', parse: (v) => { if (typeof v !== 'string') throw invalid(`codec must be a string such as zstd:3. Got: ${String(v)}`); parseCodec(v); return v; } }),
   spec({ name: 'zarrFormat', flag: 'zarr-format', kind: 'int', valueName: '3|2', description: 'Zarr format version (default 3)', parse: (v) => { const n = Number(v); if (n !== 2 && n !== 3) throw invalid(`zarr-format must be 2 or 3. Got: ${String(v)}`); return n; } }),
   spec({ name: 'inputOrder', flag: 'input-order', kind: 'string', valueName: 'F|C', description: 'input layout: F = x fastest (default), C = z fastest (numpy default)', parse: (v) => parseOrder(v, 'input-order') }),
@@ -138,13 +142,14 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
   const chunk = (parsed.chunk as Vec3 | undefined) ??
     [Math.min(DEFAULT_CHUNK[0], shape[0]), Math.min(DEFAULT_CHUNK[1], shape[1]), Math.min(DEFAULT_CHUNK[2], shape[2])];
   const zarrFormat = (parsed.zarrFormat as 2 | 3 | undefined) ?? 3;
-  const shard = parsed.shard as Vec3 | undefined;
+  const shard = parsed.shard === undefined ? undefined : checkShard(parsed.shard, chunk);
   if (shard && zarrFormat !== 3) throw invalid('sharding needs Zarr v3: drop --shard or use --zarr-format 3');
   return {
     shape,
     dtype: (parsed.dtype as DType | undefined) ?? 'uint8',
     chunk,
     shard,
+    shardIndex: (parsed.shardIndex as IndexLocation | undefined) ?? 'end',
     codec: (parsed.codec as string | undefined) ?? DEFAULT_CODEC,
     zarrFormat,
     inputOrder: (parsed.inputOrder as Order | undefined) ?? 'F',

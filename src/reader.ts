@@ -6,6 +6,7 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
+import type { RangeQuery } from '@zarrita/storage';
 import { SlabchunkError } from './errors.ts';
 import { copyBlock } from './copy.ts';
 import { isDType, type DType, type ElementSize } from './dtype.ts';
@@ -32,14 +33,14 @@ export interface OpenedStore {
 
 /** Opens the array at `storePath`, v3 or v2, with a clear error when there is none. */
 export async function openStore(storePath: string): Promise<OpenedStore> {
-  const store = new FileSystemStore(storePath);
+  const v3 = await readJson(path.join(storePath, 'zarr.json'));
+  const store = indexAtStart(v3) ? suffixFromStart(new FileSystemStore(storePath)) : new FileSystemStore(storePath);
   let array: zarr.Array<zarr.DataType, FileSystemStore>;
   try {
     array = await zarr.open(store, { kind: 'array' });
   } catch (cause) {
     throw new SlabchunkError('ESTORE', `no Zarr array at ${storePath}: ${(cause as Error).message}; give the path of a store slabchunk wrote`, { cause });
   }
-  const v3 = await readJson(path.join(storePath, 'zarr.json'));
   const metadata = v3 ?? (await readJson(path.join(storePath, '.zarray'))) ?? {};
   const format = v3 ? 3 : 2;
   if (array.shape.length !== 3) {
@@ -68,6 +69,23 @@ export async function openStore(storePath: string): Promise<OpenedStore> {
     inputOrder: dimensionNames?.join(',') === 'x,y,z' ? 'C' : 'F',
     fill: array.fillValue as number | bigint | boolean,
   };
+}
+
+function indexAtStart(metadata: Record<string, unknown> | undefined): boolean {
+  const codecs = metadata?.codecs as { name: string; configuration?: { index_location?: string } }[] | undefined;
+  return codecs?.some((c) => c.name === 'sharding_indexed' && c.configuration?.index_location === 'start') ?? false;
+}
+
+/**
+ * zarrita 0.7 reads a shard's index from the end whatever `index_location` says. For shards with the index at
+ * the start, this view of the store serves its suffix reads (only ever the index) from the file's start;
+ * the index's offsets are absolute, so inner chunk reads need no change.
+ */
+function suffixFromStart(store: FileSystemStore): FileSystemStore {
+  return Object.assign(Object.create(store) as FileSystemStore, {
+    getRange: (key: zarr.AbsolutePath, range: RangeQuery, options?: unknown) =>
+      store.getRange(key, 'suffixLength' in range ? { offset: 0, length: range.suffixLength } : range, options as never),
+  });
 }
 
 function shardShape(metadata: Record<string, unknown>): Vec3 | undefined {

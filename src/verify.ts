@@ -5,7 +5,6 @@ import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Chunker, type Endian } from './chunker.ts';
 import { bytesPerElement } from './dtype.ts';
-import { SlabchunkError } from './errors.ts';
 import { reverse, type Vec3 } from './geometry.ts';
 import { cOrderBytes, openStore } from './reader.ts';
 import { chunkKey } from './sink/metadata.ts';
@@ -35,9 +34,6 @@ export interface VerifyResult {
  */
 export async function verifyStore(input: string | Readable, storePath: string, options: VerifyOptions = {}): Promise<VerifyResult> {
   const store = await openStore(storePath);
-  if (store.shard) {
-    throw new SlabchunkError('EINVALID', `verify reads unsharded stores only for now; ${storePath} is sharded`);
-  }
   const header = options.header ?? 0;
   const toVolume = (v: Vec3): Vec3 => (store.inputOrder === 'F' ? reverse(v) : v);
   const shape = toVolume(store.shape);
@@ -65,6 +61,14 @@ export async function verifyStore(input: string | Readable, storePath: string, o
     options.onProgress?.({ bytesIn, bytesTotal });
   });
 
+  // Sharded stores: name the shard file and the inner chunk within it (stored axes, slowest first).
+  const per: Vec3 | undefined = store.shard && toVolume([store.shard[0] / store.chunks[0], store.shard[1] / store.chunks[1], store.shard[2] / store.chunks[2]]);
+  const keyOf = (coords: Vec3): string => {
+    if (!per) return chunkKey(coords, store.inputOrder, store.format);
+    const shard: Vec3 = [Math.floor(coords[0] / per[0]), Math.floor(coords[1] / per[1]), Math.floor(coords[2] / per[2])];
+    const inner = toVolume([coords[0] - shard[0] * per[0], coords[1] - shard[1] * per[1], coords[2] - shard[2] * per[2]]);
+    return `${chunkKey(shard, store.inputOrder, store.format)} inner ${inner.join('/')}`;
+  };
   const differing = new Map<number, string>();
   let chunksCompared = 0;
   const limit = options.concurrency ?? 8;
@@ -73,7 +77,7 @@ export async function verifyStore(input: string | Readable, storePath: string, o
     const coords = toVolume(record.coords);
     const stored = cOrderBytes(await store.array.getChunk([...coords]), es);
     chunksCompared++;
-    if (!record.data.equals(stored)) differing.set(record.index, chunkKey(record.coords, store.inputOrder, store.format));
+    if (!record.data.equals(stored)) differing.set(record.index, keyOf(record.coords));
   };
   let failure: Error | undefined;
   const comparer = new Writable({

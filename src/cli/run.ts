@@ -147,6 +147,7 @@ async function infoCommand(argv: string[], io: CliIO): Promise<number> {
     ...(info.shard ? [`shards:     [${info.shard.join(', ')}]`] : []),
     `codecs:     ${JSON.stringify(info.codecs)}`,
     `${info.shard ? 'shards' : 'chunks'} present: ${info.filesPresent} of ${info.filesTotal} (absent ones read as fill)`,
+    ...(info.innerChunksPresent === undefined ? [] : [`inner chunks present: ${info.innerChunksPresent} of ${info.innerChunksTotal}`]),
     `on disk:    ${mb(info.bytesOnDisk)}`,
     ...(info.rowsDone === undefined ? [] : [
       `rows done:  ${info.rowsDone} of ${info.rowsTotal}${info.rowsDone < info.rowsTotal ? ' (unfinished: rerun the same convert with --resume)' : ''}`,

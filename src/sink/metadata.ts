@@ -5,8 +5,9 @@
  */
 import { bytesPerElement, fillBytes, zarrV2DType, zarrV3DType, type DType } from '../dtype.ts';
 import { invalid } from '../errors.ts';
-import { reverse, type Order, type Vec3 } from '../geometry.ts';
+import { checkShard, reverse, type Order, type Vec3 } from '../geometry.ts';
 import type { CodecSpec, CompressorSpec } from './codecs/spec.ts';
+import type { IndexLocation } from './shard.ts';
 
 export type ZarrFormat = 2 | 3;
 export type FillValue = number | bigint | boolean;
@@ -21,6 +22,10 @@ export interface ArrayLayout {
   readonly inputOrder: Order;
   readonly fill: FillValue;
   readonly attributes?: Readonly<Record<string, unknown>> | undefined;
+  /** Shard shape (a multiple of `chunk`): chunks are then inner chunks of `sharding_indexed` shards (v3 only). */
+  readonly shard?: Vec3 | undefined;
+  /** Where each shard keeps its index. Default `end`. */
+  readonly shardIndex?: IndexLocation | undefined;
 }
 
 /** The array as Zarr sees it: axes slowest first. */
@@ -119,6 +124,13 @@ export function checkLayout(layout: ArrayLayout): void {
     throw invalid('crc32c is a Zarr v3 codec; drop +crc32c or use --zarr-format 3');
   }
   fillBytes(layout.dtype, layout.fill);
+  if (layout.shard !== undefined) {
+    if (layout.zarrFormat !== 3) throw invalid('sharding needs Zarr v3: drop --shard or use --zarr-format 3');
+    checkShard(layout.shard, layout.chunk);
+  }
+  if (layout.shardIndex !== undefined && layout.shardIndex !== 'start' && layout.shardIndex !== 'end') {
+    throw invalid(`shard index location must be start or end. Got: ${String(layout.shardIndex)}`);
+  }
 }
 
 /**
@@ -136,16 +148,26 @@ export function buildMetadata(layout: ArrayLayout): Record<string, string> {
       ? { name: 'bytes' }
       : { name: 'bytes', configuration: { endian: 'little' } };
     const compressor = compressorV3(layout.codec.compressor, layout.dtype);
-    const codecs: object[] = [bytes];
-    if (compressor) codecs.push(compressor);
-    if (layout.codec.crc32c) codecs.push({ name: 'crc32c' });
+    const inner: object[] = [bytes];
+    if (compressor) inner.push(compressor);
+    if (layout.codec.crc32c) inner.push({ name: 'crc32c' });
+    const codecs = layout.shard === undefined ? inner : [{
+      name: 'sharding_indexed',
+      configuration: {
+        chunk_shape: chunks,
+        codecs: inner,
+        index_codecs: [{ name: 'bytes', configuration: { endian: 'little' } }, { name: 'crc32c' }],
+        index_location: layout.shardIndex ?? 'end',
+      },
+    }];
+    const gridShape = layout.shard === undefined ? chunks : zarrAxes(layout.shape, layout.shard, layout.inputOrder).chunks;
     return {
       'zarr.json': toJson({
         zarr_format: 3,
         node_type: 'array',
         shape,
         data_type: zarrV3DType(layout.dtype),
-        chunk_grid: { name: 'regular', configuration: { chunk_shape: chunks } },
+        chunk_grid: { name: 'regular', configuration: { chunk_shape: gridShape } },
         chunk_key_encoding: { name: 'default', configuration: { separator: '/' } },
         fill_value,
         codecs,
