@@ -5,7 +5,7 @@
  *
  *   flock /tmp/bench.lock npm run bench:convert            # 1 GiB uint16 volume 1024×1024×512
  *   flock /tmp/bench.lock npm run bench:convert -- --quick  # 256 MiB (1024×1024×128) for development
- *   ... -- --codecs zstd:3 --shard 256,256,256              # only some codecs; add the sharded case
+ *   ... -- --codecs zstd:3 --shard none                     # only some codecs; no sharded case (default 256,256,256)
  *   ... -- --repeat 3                                       # median of 3 runs per tool (shared, noisy machine)
  *
  * Peers come from scripts/python-peers.sh; each missing one is skipped with a message. Every store
@@ -30,7 +30,7 @@ const { values: opts } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     codecs: { type: 'string', default: 'raw,zstd:3,gzip:5' },
-    shard: { type: 'string' },
+    shard: { type: 'string', default: '256,256,256' },
     keep: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
   },
@@ -40,7 +40,7 @@ const repeat = Number(opts.repeat);
 if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat must be a positive integer; got ${opts.repeat}`);
 const shape: Vec3 = opts.quick ? [1024, 1024, 128] : [1024, 1024, 512];
 const inputBytes = shape[0] * shape[1] * shape[2] * 2;
-const shard = opts.shard ? (opts.shard.split(',').map(Number) as unknown as Vec3) : null;
+const shard = opts.shard && opts.shard !== 'none' ? (opts.shard.split(',').map(Number) as unknown as Vec3) : null;
 if (shard && (shard.length !== 3 || shard.some((v, i) => !Number.isInteger(v) || v % CHUNK[i] !== 0))) {
   throw new Error(`--shard must be X,Y,Z multiples of the chunk ${CHUNK.join(',')}; got ${opts.shard}`);
 }
