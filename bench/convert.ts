@@ -142,7 +142,8 @@ async function runPeer(tool: Tool, python: string, script: string, input: string
   }
 }
 
-interface Summary { seconds: number; peakRssBytes: number; chunksWritten: number; chunksSkipped: number; bytesWritten: number }
+/** The fields of `slabchunk convert --json` the bench uses. */
+interface Summary { seconds: number; peakRssBytes: number }
 
 async function runSlabchunk(input: string, c: Case, verify: boolean): Promise<Row | string> {
   const out = join(BENCH_DATA, 'out-slabchunk');
