@@ -81,7 +81,7 @@ function cutOnlyBytesPerSecond(plan: ChunkerPlan): number {
   const row = Buffer.alloc(plan.rowBytes, 1);
   const rows = Math.min(4, plan.rows[1]);
   const t0 = process.hrtime.bigint();
-  for (let gz = 0; gz < rows; gz++) for (const cut of rowCuts(plan, 0)) cutChunk(plan, row, 0, cut);
+  for (let gz = 0; gz < rows; gz++) for (const cut of rowCuts(plan, 0)) cutChunk(plan, [row], 0, cut);
   return (rows * plan.rowBytes) / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 

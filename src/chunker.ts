@@ -46,8 +46,10 @@ export interface ChunkerOptions {
    * chunks in Fortran order — so a sink can finish one shard after another. Default: no sharding.
    */
   shard?: Vec3;
-  /** Largest row buffer allowed, in bytes. Default 4 GiB (also the largest Buffer Node allows). */
+  /** Largest row allowed, in bytes. Default 4 GiB. Rows past the largest Buffer (4 GiB) are held in several. */
   maxRowBytes?: number;
+  /** Largest single Buffer the row is held in; larger rows take several. Default Node's limit (4 GiB). */
+  maxBufferBytes?: number;
   /**
    * Chunks the readable side buffers before extraction pauses. Default: as many as fit in 16 MiB, from 1 to 16
    * (Node's object-mode default), so large chunks do not multiply the memory bound.
@@ -77,6 +79,8 @@ export interface ChunkerPlan {
   readonly shard?: Vec3;
   /** Slabs per buffered row: the chunk depth, or the shard depth when sharding (file axes). */
   readonly rowDepth: number;
+  /** Slabs per row buffer: the row depth, or fewer when a row is larger than the largest Buffer (then several). */
+  readonly bandSlabs: number;
   /** Rows (chunk-rows, or shard-rows) `[first, end)` along the file's slowest axis that this stream carries. */
   readonly rows: readonly [number, number];
   readonly slabBytes: number;
@@ -114,7 +118,10 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
   }
   const total = product(shape) * elementSize;
   if (!Number.isSafeInteger(total)) throw invalid(`shape ${formatShape(shape)} of ${dtype} is too large (over 2^53 bytes)`);
-  const maxBuffer = bufferConstants.MAX_LENGTH;
+  const maxBuffer = options.maxBufferBytes ?? bufferConstants.MAX_LENGTH;
+  if (!Number.isSafeInteger(maxBuffer) || maxBuffer < 1 || maxBuffer > bufferConstants.MAX_LENGTH) {
+    throw invalid(`maxBufferBytes must be an integer from 1 to ${bufferConstants.MAX_LENGTH}. Got: ${String(maxBuffer)}`);
+  }
   const chunkBytes = product(chunk) * elementSize;
   if (chunkBytes > maxBuffer) {
     throw invalid(`a chunk of ${formatShape(chunk)} ${dtype} is ${chunkBytes} bytes, more than the largest Buffer (${maxBuffer}); use a smaller chunk`);
@@ -138,15 +145,20 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
   if (typeof maxRowBytes !== 'number' || !Number.isSafeInteger(maxRowBytes) || maxRowBytes < 1) {
     throw invalid(`maxRowBytes must be a positive integer. Got: ${String(maxRowBytes)}`);
   }
-  const limit = Math.min(maxRowBytes, maxBuffer);
-  if (rowBytes > limit) {
-    const fits = Math.floor(limit / slab);
-    const fix = fits >= 1
-      ? `use a ${shard ? 'shard' : 'chunk'} ${depthAxis}-size of at most ${fits}`
-      : `even one slab (${slab} bytes) does not fit; a smaller slab (${fileShape[0]}×${fileShape[1]}) is needed`;
-    throw invalid(`a ${rowName} of ${fileShape[0]}×${fileShape[1]}×${Math.min(cz, zRange[1] - zRange[0])} ${dtype} is ${rowBytes} bytes, `
-      + `more than the row limit of ${limit} bytes; ${fix}${fits >= 1 && limit < maxBuffer ? ' or raise maxRowBytes' : ''}`);
+  if (slab > maxBuffer) {
+    throw invalid(`one ${depthAxis}-slab of ${fileShape[0]}×${fileShape[1]} ${dtype} is ${slab} bytes, more than the largest Buffer (${maxBuffer}); `
+      + 'slabchunk holds whole slabs, so such a volume cannot be converted');
   }
+  if (rowBytes > maxRowBytes) {
+    const fits = Math.floor(maxRowBytes / slab);
+    const fix = fits >= 1
+      ? `use a ${shard ? 'shard' : 'chunk'} ${depthAxis}-size of at most ${fits}, or raise maxRowBytes (--max-row-memory) if the machine has the memory`
+      : `even one slab (${slab} bytes) does not fit; raise maxRowBytes (--max-row-memory) to at least ${slab}`;
+    throw invalid(`a ${rowName} of ${fileShape[0]}×${fileShape[1]}×${Math.min(cz, zRange[1] - zRange[0])} ${dtype} is ${rowBytes} bytes, `
+      + `more than the row limit of ${maxRowBytes} bytes; ${fix}`);
+  }
+  // A row may exceed the largest Buffer: it is then held as bands of whole slabs, each one Buffer.
+  const bandSlabs = Math.min(cz, Math.floor(maxBuffer / slab));
 
   const hwm = options.readableHighWaterMark ?? Math.max(1, Math.min(16, Math.floor(READABLE_BUDGET / chunkBytes)));
   if (typeof hwm !== 'number' || !Number.isSafeInteger(hwm) || hwm < 1) {
@@ -158,7 +170,7 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
     grid: gridShape(shape, chunk),
     file: { shape: fileShape, chunk: fileChunk, grid: fileGrid },
     ...(shard ? { shard } : {}),
-    rowDepth: cz, zRange, rows, slabBytes: slab, rowBytes,
+    rowDepth: cz, bandSlabs, zRange, rows, slabBytes: slab, rowBytes,
     inputBytes: slab * (zRange[1] - zRange[0]),
     readableHighWaterMark: hwm,
   };
@@ -228,10 +240,11 @@ export function rowCuts(plan: ChunkerPlan, row: number): ChunkCut[] {
 }
 
 /**
- * Copies chunk `cut` out of `slabs`, an F-layout buffer of whole file slabs starting at slab `z0`, into a new
- * Buffer of its own (safe to transfer to a worker) in the plan's chunk byte order and edge mode.
+ * Copies chunk `cut` out of `bands`, F-layout buffers of whole file slabs (`plan.bandSlabs` each, the row's
+ * first slab being `z0`), into a new Buffer of its own (safe to transfer to a worker) in the plan's chunk byte
+ * order and edge mode.
  */
-export function cutChunk(plan: ChunkerPlan, slabs: Uint8Array, z0: number, cut: ChunkCut): ChunkRecord {
+export function cutChunk(plan: ChunkerPlan, bands: readonly Uint8Array[], z0: number, cut: ChunkCut): ChunkRecord {
   const es = plan.elementSize;
   const dims = plan.edge === 'crop' ? cut.shape : plan.chunk;
   const callerStrides = denseStrides(dims, plan.order);
@@ -243,11 +256,18 @@ export function cutChunk(plan: ChunkerPlan, slabs: Uint8Array, z0: number, cut: 
   if (!full) fillElements(data, 0, count, plan.fill);
   const [X, Y] = plan.file.shape;
   const [x, y, z] = cut.start;
-  copyBlock(
-    { data, offset: 0, strides },
-    { data: slabs, offset: (((z - z0) * Y + y) * X + x) * es, strides: [1, X, X * Y] },
-    cut.size, es,
-  );
+  const per = plan.bandSlabs;
+  // One copy per band the chunk's slabs fall in: one in all unless the row is held in several bands.
+  for (let at = z - z0, end = at + cut.size[2]; at < end;) {
+    const band = Math.floor(at / per);
+    const depth = Math.min(end, (band + 1) * per) - at;
+    copyBlock(
+      { data, offset: (at - (z - z0)) * strides[2] * es, strides },
+      { data: bands[band]!, offset: (((at - band * per) * Y + y) * X + x) * es, strides: [1, X, X * Y] },
+      [cut.size[0], cut.size[1], depth], es,
+    );
+    at += depth;
+  }
   return { coords: cut.coords, index: cut.index, shape: cut.shape, data };
 }
 
@@ -263,7 +283,8 @@ export function cutChunk(plan: ChunkerPlan, slabs: Uint8Array, z0: number, cut: 
  */
 export class Chunker extends Transform {
   readonly plan: ChunkerPlan;
-  #row: Buffer | null = null;
+  /** The row buffer: one Buffer, or bands of `plan.bandSlabs` slabs when the row is larger than a Buffer may be. */
+  #row: Buffer[] | null = null;
   #gz: number;
   #rowLen = 0;
   #filled = 0;
@@ -296,7 +317,9 @@ export class Chunker extends Transform {
     }
     if (this.#row === null) {
       try {
-        this.#row = Buffer.allocUnsafeSlow(this.plan.rowBytes);
+        const band = this.plan.bandSlabs * this.plan.slabBytes;
+        this.#row = Array.from({ length: Math.ceil(this.plan.rowBytes / band) },
+          (_, i) => Buffer.allocUnsafeSlow(Math.min(band, this.plan.rowBytes - i * band)));
       } catch (cause) {
         callback(new SlabchunkError('EINVALID', `cannot allocate a row buffer of ${this.plan.rowBytes} bytes; use a smaller chunk depth`, { cause }));
         return;
@@ -377,8 +400,11 @@ export class Chunker extends Transform {
     for (;;) {
       if (this.#cuts !== null && !this.#emit()) return false;
       if (piece === null || this.#pieceOff === piece.length) return true;
-      const n = Math.min(this.#rowLen - this.#filled, piece.length - this.#pieceOff);
-      (this.#row as Buffer).set(piece.subarray(this.#pieceOff, this.#pieceOff + n), this.#filled);
+      const bandBytes = this.plan.bandSlabs * this.plan.slabBytes;
+      const band = Math.floor(this.#filled / bandBytes);
+      const into = this.#filled - band * bandBytes;
+      const n = Math.min(this.#rowLen - this.#filled, bandBytes - into, piece.length - this.#pieceOff);
+      (this.#row as Buffer[])[band]!.set(piece.subarray(this.#pieceOff, this.#pieceOff + n), into);
       this.#filled += n;
       this.#pieceOff += n;
       if (this.#filled === this.#rowLen) this.#startRow();
@@ -386,8 +412,14 @@ export class Chunker extends Transform {
   }
 
   #startRow(): void {
-    const row = this.#row as Buffer;
-    if (this.plan.endian === 'big') swapInPlace(row.subarray(0, this.#rowLen), this.plan.elementSize);
+    if (this.plan.endian === 'big') {
+      let left = this.#rowLen;
+      for (const band of this.#row as Buffer[]) {
+        swapInPlace(band.subarray(0, Math.min(left, band.length)), this.plan.elementSize);
+        left -= band.length;
+        if (left <= 0) break;
+      }
+    }
     this.#cuts = rowCuts(this.plan, this.#gz);
     this.#next = 0;
   }
@@ -395,7 +427,7 @@ export class Chunker extends Transform {
   /** Pushes the current row's chunks; false when the readable side filled up first. */
   #emit(): boolean {
     const cuts = this.#cuts as ChunkCut[];
-    const row = this.#row as Buffer;
+    const row = this.#row as Buffer[];
     const z0 = this.#gz * this.plan.rowDepth;
     while (this.#next < cuts.length) {
       if (this.#full) return false;

@@ -99,6 +99,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
     inputOrder: opts.inputOrder,
     endian: opts.endian,
     ...(opts.shard ? { shard: opts.shard } : {}),
+    ...(opts.maxRowBytes !== undefined ? { maxRowBytes: opts.maxRowBytes } : {}),
   };
   const plan = planChunker(chunkerOptions);
   const join = opts.part !== undefined || opts.resume;

@@ -44,13 +44,15 @@ export interface ConvertOptions {
   overwrite?: boolean;
   /** Extra attributes to store with the array. */
   attributes?: Record<string, unknown>;
+  /** Largest row (chunk-row, or shard-row) held in memory, in bytes. Default 4 GiB. */
+  maxRowBytes?: number;
   /** Convert only this part's share of the chunk-rows (an array job's task); parts share the store. */
   part?: Part;
   /** Skip rows an earlier run marked done; the store's options must equal these. Default false. */
   resume?: boolean;
 }
 
-type Optional = 'shard' | 'attributes' | 'concurrency' | 'part';
+type Optional = 'shard' | 'attributes' | 'concurrency' | 'part' | 'maxRowBytes';
 export type ResolvedConvertOptions = Required<Omit<ConvertOptions, Optional>> & Pick<ConvertOptions, Optional>;
 
 type Kind = 'vec3' | 'string' | 'int' | 'boolean' | 'number';
@@ -95,6 +97,18 @@ export function parseFill(value: unknown): number | bigint {
   throw invalid(`fill must be a number (e.g. 0, 255, -1.5, NaN). Got: ${String(value)}`);
 }
 
+const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30, t: 1e12, tb: 1e12, tib: 2 ** 40 };
+
+/** Parses a byte size: a number of bytes, or with a unit (`512MiB`, `12GiB`, `8G`, `1.5TB`). */
+export function parseSize(value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value) : null;
+  const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
+  const bytes = match && unit ? Math.floor(Number(match[1]) * unit) : NaN;
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw invalid(`size must be a number of bytes or e.g. 512MiB, 12GiB. Got: ${String(value)}`);
+  return bytes;
+}
+
 function spec<K extends keyof ConvertOptions>(s: OptionSpec<K>): OptionSpec<K> {
   return s;
 }
@@ -114,6 +128,7 @@ export const CONVERT_OPTIONS = [
   spec({ name: 'fill', flag: 'fill', kind: 'number', valueName: 'V', description: 'fill value of padding and absent chunks (default 0)', parse: parseFill }),
   spec({ name: 'writeEmptyChunks', flag: 'write-empty-chunks', kind: 'boolean', description: 'also write chunks that hold only the fill value', parse: bool }),
   spec({ name: 'concurrency', flag: 'concurrency', kind: 'int', valueName: 'N', description: 'chunks encoding/writing at once (default 4 × cores, fewer for big chunks)', parse: int('concurrency', 1) }),
+  spec({ name: 'maxRowBytes', flag: 'max-row-memory', kind: 'string', valueName: 'SIZE', description: 'largest chunk-row (shard-row) held in memory, e.g. 12GiB (default 4GiB)', parse: parseSize }),
   spec({ name: 'overwrite', flag: 'overwrite', kind: 'boolean', description: 'replace an existing Zarr store', parse: bool }),
   spec({ name: 'part', flag: 'part', kind: 'string', valueName: 'I/N', description: 'convert part I (0-based) of N; default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX', parse: (v) => (typeof v === 'string' ? parsePart(v) : checkPartValue(v)) }),
   spec({ name: 'resume', flag: 'resume', kind: 'boolean', description: 'skip rows an earlier run finished; rewrite the rest', parse: bool }),
@@ -160,6 +175,7 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
     ...(parsed.concurrency !== undefined ? { concurrency: parsed.concurrency as number } : {}),
     overwrite: (parsed.overwrite as boolean | undefined) ?? false,
     resume: (parsed.resume as boolean | undefined) ?? false,
+    ...(parsed.maxRowBytes !== undefined ? { maxRowBytes: parsed.maxRowBytes as number } : {}),
     ...(parsed.part !== undefined ? { part: parsed.part as Part } : {}),
     attributes: options.attributes,
   };

@@ -402,6 +402,28 @@ test('property: with a shard, the same chunks come out grouped shard by shard, o
   ), { numRuns: 120 });
 });
 
+test('property: a row larger than the largest Buffer is held in bands of whole slabs, same chunks', async () => {
+  await fc.assert(fc.asyncProperty(
+    fc.tuple(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 20 })),
+    fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 9 })),
+    fc.integer({ min: 1, max: 9 }), fc.constantFrom<Order>('F', 'C'), fc.constantFrom<Endian>('little', 'big'),
+    fc.integer({ min: 1, max: 300 }),
+    async (shape, chunk, bandSlabs, inputOrder, endian, piece) => {
+      const es = 4;
+      const fileShape = inputOrder === 'F' ? shape : [shape[2], shape[1], shape[0]];
+      const slab = fileShape[0]! * fileShape[1]! * es;
+      const chunkBytes = chunk[0] * chunk[1] * chunk[2] * es;
+      const maxBufferBytes = Math.max(slab * bandSlabs, chunkBytes);
+      const vol = makeVolume(shape, es, piece);
+      const options: ChunkerOptions = { shape, dtype: 'float32', chunk, order: 'C', inputOrder, endian, maxBufferBytes };
+      const plan = planChunker(options);
+      assert.is(plan.bandSlabs, Math.min(plan.rowDepth, Math.floor(maxBufferBytes / slab)));
+      const records = await run(options, split(fileBytes(vol, shape, es, inputOrder, endian), [piece]));
+      sameRecords(records, referenceChunks(vol, shape, es, chunk, 'C', 'pad', fillBytes('float32', 0)), emissionOrder(shape, chunk, inputOrder));
+    },
+  ), { numRuns: 150 });
+});
+
 test('shard options: multiples of the chunk, shard-row boundaries, shard-depth hints', () => {
   assert.match(invalidMessage({ shape: [10, 10, 10], dtype: 'uint8', chunk: [4, 4, 4], shard: [8, 6, 8] }), /shard \(8, 6, 8\) must be a multiple of the chunk \(4, 4, 4\) on every axis \(e\.g\. \(8, 8, 8\)\)/);
   assert.match(invalidMessage({ shape: [10, 10, 10], dtype: 'uint8', chunk: [2, 2, 2], shard: [4, 4, 4], zRange: [2, 10] }), /zRange start 2 is not on a shard-row boundary; use a multiple of the shard z-size 4/);

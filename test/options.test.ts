@@ -1,7 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SlabchunkError } from '../src/errors.ts';
-import { parseFill, resolveConvertOptions, CONVERT_OPTIONS } from '../src/options.ts';
+import { parseFill, parseSize, resolveConvertOptions, CONVERT_OPTIONS } from '../src/options.ts';
 import { checkInputSize, expectedInputBytes, sizeHints } from '../src/sizecheck.ts';
 
 function rejects(fn: () => unknown, code: string, re: RegExp): void {
@@ -38,6 +38,12 @@ test('fill values: exact big integers, floats, NaN', () => {
   assert.is(parseFill('2.5e3'), 2500);
   assert.ok(Number.isNaN(parseFill('NaN') as number));
   rejects(() => parseFill('abc'), 'EINVALID', /fill must be a number/);
+});
+
+test('sizes: bytes or units', () => {
+  assert.equal(['4096', '512MiB', '12GiB', '8G', '1.5kb'].map(parseSize), [4096, 512 * 2 ** 20, 12 * 2 ** 30, 8e9, 1500]);
+  rejects(() => parseSize('12 parsecs'), 'EINVALID', /size must be a number of bytes or e\.g\. 512MiB/);
+  rejects(() => parseSize('0'), 'EINVALID', /size must be/);
 });
 
 test('bad options name the option and the value', () => {
