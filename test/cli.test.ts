@@ -4,8 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { PassThrough, Readable } from 'node:stream';
-import { run, type CliIO } from '../src/cli/run.ts';
+import { Readable } from 'node:stream';
+import { slabchunk } from './lib/cli.ts';
 
 const cli = suite('cli');
 let dir = '';
@@ -13,19 +13,6 @@ cli.before(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabchunk-cli-'));
 });
 cli.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-
-interface Ran { code: number; stdout: string; stderr: string }
-
-async function slabchunk(args: string[], stdin: Readable = Readable.from([])): Promise<Ran> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
-  const code = await run(args, { stdin, stdout, stderr } as CliIO);
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
 
 /** A volume with structure: `zeroSlabs` zero slabs first (skipped chunks), then ramps and a little noise. */
 function volume(shape: readonly [number, number, number], bytesPerVoxel: number, seed = 7, zeroSlabs = 0): Buffer {
@@ -83,7 +70,7 @@ cli('stdin input, C-layout input and big-endian input', async () => {
   const shape = [9, 10, 11] as const;
   const data = volume(shape, 2, 3);
   const store = path.join(dir, 'stdin.zarr');
-  const viaStdin = await slabchunk(['convert', '-', store, '--shape', '9,10,11', '--dtype', 'uint16', '--chunk', '4,4,4'], Readable.from([data.subarray(0, 7), data.subarray(7)]));
+  const viaStdin = await slabchunk(['convert', '-', store, '--shape', '9,10,11', '--dtype', 'uint16', '--chunk', '4,4,4'], { stdin: Readable.from([data.subarray(0, 7), data.subarray(7)]) });
   assert.is(viaStdin.code, 0, viaStdin.stderr);
   const out = path.join(dir, 'stdin.out');
   assert.is((await slabchunk(['export', store, out])).code, 0);
@@ -200,7 +187,7 @@ cli('an existing store is refused (exit 2, untouched) unless --overwrite; a non-
 
 cli('a short stdin fails with exit 1, names the sizes and removes the partial store', async () => {
   const store = path.join(dir, 'short.zarr');
-  const r = await slabchunk(['convert', '-', store, '--shape', '10,10,10', '--chunk', '5,5,5'], Readable.from([Buffer.alloc(700, 3)]));
+  const r = await slabchunk(['convert', '-', store, '--shape', '10,10,10', '--chunk', '5,5,5'], { stdin: Readable.from([Buffer.alloc(700, 3)]) });
   assert.is(r.code, 1);
   assert.match(r.stderr, /input ended after 700 bytes; shape 10×10×10 of uint8 needs 1000 bytes/);
   assert.not.ok(fs.existsSync(store));

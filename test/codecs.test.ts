@@ -10,6 +10,7 @@ import { formatCodec, parseCodec, type CodecSpec } from '../src/sink/codecs/spec
 import { withContentSize } from '../src/sink/codecs/zstd.ts';
 import { bitShuffle, byteShuffle } from '../src/sink/codecs/blosc.ts';
 import type { ElementSize } from '../src/dtype.ts';
+import { refCrc32c } from './lib/crc32c.ts';
 
 /** Bytes with structure (a slow ramp plus noise), so shuffles and compressors have something to do. */
 function sample(n: number, seed: number): Buffer {
@@ -210,16 +211,7 @@ test('blosc: clevel 0 stores blocks uncompressed, still a valid frame', async ()
   assert.ok(Buffer.from(await cblosc.decode(out)).equals(data));
 });
 
-// ---- crc32c: checked against a bitwise CRC-32C written here ----
-
-function refCrc32c(data: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of data) {
-    crc ^= byte;
-    for (let k = 0; k < 8; k++) crc = crc & 1 ? (crc >>> 1) ^ 0x82f63b78 : crc >>> 1;
-  }
-  return (crc ^ 0xffffffff) >>> 0;
-}
+// ---- crc32c: checked against the tests' bitwise CRC-32C (test/lib/crc32c.ts) ----
 
 test('crc32c: appends the little-endian CRC-32C of the encoded bytes', async () => {
   assert.is(refCrc32c(Buffer.from('123456789')), 0xe3069283, 'reference matches the CRC-32C check value');

@@ -4,8 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { PassThrough, Readable } from 'node:stream';
-import { run, type CliIO } from '../src/cli/run.ts';
+import { slabchunk as cli } from './lib/cli.ts';
 import { generateVolume } from '../bench/lib/volume.ts';
 
 const scale = suite('scale-out');
@@ -17,16 +16,7 @@ scale.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const MAIN = path.resolve('src/cli/main.ts');
 
-async function slabchunk(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stderr: string; stdout: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  const out: Buffer[] = [];
-  const err: Buffer[] = [];
-  stdout.on('data', (b: Buffer) => out.push(b));
-  stderr.on('data', (b: Buffer) => err.push(b));
-  const code = await run(args, { env, stdin: Readable.from([]), stdout, stderr } as CliIO);
-  return { code, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
-}
+const slabchunk = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(args, { env });
 
 /** Every file under `root` (hidden ones included) with its bytes, for byte-identical comparison. */
 function tree(root: string): Map<string, Buffer> {
