@@ -22,37 +22,30 @@ export function innerIndex(inner: Vec3, perShard: Vec3): number {
 }
 
 /**
- * The shard file: `chunks[i]` is inner chunk `i`'s encoded bytes, or undefined when absent. Undefined when
- * every inner chunk is absent (such a shard is not written).
+ * The shard file as its parts in file order — the inner chunks present and the encoded index — for a store to
+ * write one after the other (no concatenated copy of the shard). Undefined when every inner chunk is absent
+ * (such a shard is not written). `chunks[i]` is inner chunk `i`'s encoded bytes, or undefined when absent.
  */
-export function assembleShard(chunks: readonly (Uint8Array | undefined)[], location: IndexLocation): Buffer | undefined {
+export function assembleShard(chunks: readonly (Uint8Array | undefined)[], location: IndexLocation): Uint8Array[] | undefined {
   const count = chunks.length;
-  const indexSize = indexBytes(count);
-  let dataSize = 0;
-  let present = 0;
-  for (const chunk of chunks) {
-    if (chunk === undefined) continue;
-    dataSize += chunk.length;
-    present++;
-  }
-  if (present === 0) return undefined;
-  const out = Buffer.allocUnsafe(dataSize + indexSize);
-  const indexAt = location === 'start' ? 0 : dataSize;
-  let offset = location === 'start' ? indexSize : 0;
+  const index = Buffer.allocUnsafe(indexBytes(count));
+  const parts: Uint8Array[] = [];
+  let offset = location === 'start' ? index.length : 0;
   for (let i = 0; i < count; i++) {
     const chunk = chunks[i];
-    const entry = indexAt + i * 16;
     if (chunk === undefined) {
-      out.writeBigUInt64LE(ABSENT, entry);
-      out.writeBigUInt64LE(ABSENT, entry + 8);
+      index.writeBigUInt64LE(ABSENT, i * 16);
+      index.writeBigUInt64LE(ABSENT, i * 16 + 8);
       continue;
     }
-    out.set(chunk, offset);
-    out.writeBigUInt64LE(BigInt(offset), entry);
-    out.writeBigUInt64LE(BigInt(chunk.length), entry + 8);
+    parts.push(chunk);
+    index.writeBigUInt64LE(BigInt(offset), i * 16);
+    index.writeBigUInt64LE(BigInt(chunk.length), i * 16 + 8);
     offset += chunk.length;
   }
-  const index = out.subarray(indexAt, indexAt + count * 16);
-  out.writeUInt32LE(crc32c(index) >>> 0, indexAt + count * 16);
-  return out;
+  if (parts.length === 0) return undefined;
+  index.writeUInt32LE(crc32c(index.subarray(0, count * 16)) >>> 0, count * 16);
+  if (location === 'start') parts.unshift(index);
+  else parts.push(index);
+  return parts;
 }

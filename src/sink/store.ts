@@ -11,8 +11,11 @@ import { SlabchunkError } from '../errors.ts';
 export interface Store {
   get(key: string): Promise<Uint8Array | undefined>;
   has(key: string): Promise<boolean>;
-  /** Stores `value` under `key` atomically: readers see the old value (or none) or all of the new one. */
-  set(key: string, value: Uint8Array): Promise<void>;
+  /**
+   * Stores `value` under `key` atomically: readers see the old value (or none) or all of the new one.
+   * A list of parts is stored as their concatenation, without the caller concatenating them (a shard).
+   */
+  set(key: string, value: Uint8Array | readonly Uint8Array[]): Promise<void>;
 }
 
 export interface FileSystemStoreOptions {
@@ -90,7 +93,7 @@ export class FileSystemStore implements Store {
     }
   }
 
-  async set(key: string, value: Uint8Array): Promise<void> {
+  async set(key: string, value: Uint8Array | readonly Uint8Array[]): Promise<void> {
     const path = this.#path(key);
     const dir = dirname(path);
     let made = this.#dirs.get(dir);
@@ -105,10 +108,12 @@ export class FileSystemStore implements Store {
     const handle = await open(temp, 'wx');
     try {
       if (n === this.#failOnSet) {
-        await handle.write(value, 0, value.length >> 1);
+        const whole = value instanceof Uint8Array ? value : Buffer.concat(value);
+        await handle.write(whole, 0, whole.length >> 1);
         throw Object.assign(new Error(`injected failure on write ${n} (${key})`), { code: 'ENOSPC' });
       }
-      await handle.writeFile(value);
+      // writeFile on an open handle writes at its position, so the parts land one after the other.
+      for (const part of value instanceof Uint8Array ? [value] : value) await handle.writeFile(part);
       await handle.close();
       await rename(temp, path);
     } catch (error) {

@@ -256,10 +256,10 @@ export class ZarrSink extends Writable {
     }
   }
 
-  async #put(key: string, bytes: Buffer): Promise<void> {
+  async #put(key: string, bytes: Buffer | readonly Uint8Array[]): Promise<void> {
     try {
       await this.#store.set(key, bytes);
-      this.stats.bytesStored += bytes.length;
+      this.stats.bytesStored += Buffer.isBuffer(bytes) ? bytes.length : bytes.reduce((n, part) => n + part.length, 0);
     } catch (cause) {
       throw new SlabchunkError('EWRITE', `could not write ${key} in ${this.path}: ${(cause as Error).message}`, { key, cause });
     }
