@@ -165,7 +165,10 @@ export async function prepareConvert(input: string | Readable, output: string, o
       if (opts.resume && !opts.part) await removeTempFiles(output);
       const runs = pendingRuns(rows, done);
       const rowsSkipped = rows[1] - rows[0] - runs.reduce((n, [a, b]) => n + b - a, 0);
-      const bytesTotal = runs.reduce((n, [a, b]) => n + (slabsOf(a, b)[1] - slabsOf(a, b)[0]) * plan.slabBytes, 0);
+      const bytesTotal = runs.reduce((n, [a, b]) => {
+        const [z0, z1] = slabsOf(a, b);
+        return n + (z1 - z0) * plan.slabBytes;
+      }, 0);
       const sink = new ZarrSink(output, sinkOptions);
       let bytesIn = 0;
       const started = process.hrtime.bigint();
