@@ -115,6 +115,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
     overwrite: opts.overwrite,
     join,
     rowMarkers: true,
+    fsync: opts.fsync,
     ...(opts.shard ? { shard: opts.shard, shardIndex: opts.shardIndex } : {}),
     ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
     ...(opts.attributes ? { attributes: opts.attributes } : {}),

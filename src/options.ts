@@ -44,6 +44,8 @@ export interface ConvertOptions {
   overwrite?: boolean;
   /** Extra attributes to store with the array. */
   attributes?: Record<string, unknown>;
+  /** Flush every file to the disk before renaming it into place, so a power loss tears nothing. Default false. */
+  fsync?: boolean;
   /** Largest row (chunk-row, or shard-row) held in memory, in bytes. Default 4 GiB. */
   maxRowBytes?: number;
   /** Convert only this part's share of the chunk-rows (an array job's task); parts share the store. */
@@ -129,6 +131,7 @@ export const CONVERT_OPTIONS = [
   spec({ name: 'writeEmptyChunks', flag: 'write-empty-chunks', kind: 'boolean', description: 'also write chunks that hold only the fill value', parse: bool }),
   spec({ name: 'concurrency', flag: 'concurrency', kind: 'int', valueName: 'N', description: 'chunks encoding/writing at once (default 4 × cores, fewer for big chunks)', parse: int('concurrency', 1) }),
   spec({ name: 'maxRowBytes', flag: 'max-row-memory', kind: 'string', valueName: 'SIZE', description: 'largest chunk-row (shard-row) held in memory, e.g. 12GiB (default 4GiB)', parse: parseSize }),
+  spec({ name: 'fsync', flag: 'fsync', kind: 'boolean', description: 'flush each file to disk before renaming it into place (power-loss safe, slower)', parse: bool }),
   spec({ name: 'overwrite', flag: 'overwrite', kind: 'boolean', description: 'replace an existing Zarr store', parse: bool }),
   spec({ name: 'part', flag: 'part', kind: 'string', valueName: 'I/N', description: 'convert part I (0-based) of N; default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX', parse: (v) => (typeof v === 'string' ? parsePart(v) : checkPartValue(v)) }),
   spec({ name: 'resume', flag: 'resume', kind: 'boolean', description: 'skip rows an earlier run finished; rewrite the rest', parse: bool }),
@@ -175,6 +178,7 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
     ...(parsed.concurrency !== undefined ? { concurrency: parsed.concurrency as number } : {}),
     overwrite: (parsed.overwrite as boolean | undefined) ?? false,
     resume: (parsed.resume as boolean | undefined) ?? false,
+    fsync: (parsed.fsync as boolean | undefined) ?? false,
     ...(parsed.maxRowBytes !== undefined ? { maxRowBytes: parsed.maxRowBytes as number } : {}),
     ...(parsed.part !== undefined ? { part: parsed.part as Part } : {}),
     attributes: options.attributes,

@@ -69,6 +69,22 @@ conformance('FileSystemStore', () => {
   return { store: new FileSystemStore(dir), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 });
 
+conformance('FileSystemStore with fsync', () => {
+  const dir = tempDir();
+  return { store: new FileSystemStore(dir, { fsync: true }), cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+});
+
+test('FileSystemStore: a list of parts is stored as their concatenation', async () => {
+  const dir = tempDir();
+  try {
+    const store = new FileSystemStore(dir);
+    await store.set('c/0/0/0', [Uint8Array.of(1, 2), new Uint8Array(0), Uint8Array.of(3)]);
+    assert.equal([...readFileSync(join(dir, 'c/0/0/0'))], [1, 2, 3]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('FileSystemStore: keys that would leave the root are refused', async () => {
   const dir = tempDir();
   try {

@@ -53,6 +53,8 @@ export interface ZarrSinkOptions {
   readonly shard?: Vec3;
   /** Where each shard keeps its index: `end` (default) or `start`. */
   readonly shardIndex?: IndexLocation;
+  /** Flush every file to the disk before it is renamed into place (survives power loss; slower). Default false. */
+  readonly fsync?: boolean;
   /**
    * Where to write instead of a FileSystemStore at `path` (tests inject failures this way). The caller
    * then owns preparing the location: `overwrite` and the non-empty check are skipped.
@@ -171,7 +173,7 @@ export class ZarrSink extends Writable {
     this.options = resolved;
     const { chunk, dtype, fill, shape, concurrency } = this.options;
     this.#ownStore = options.store === undefined;
-    this.#store = options.store ?? new FileSystemStore(path);
+    this.#store = options.store ?? new FileSystemStore(path, { fsync: options.fsync ?? false });
     this.#limit = pLimit(concurrency);
     this.#grid = gridShape(shape, chunk);
     this.#chunkBytes = product(chunk) * bytesPerElement(dtype);
