@@ -3,12 +3,13 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { PassThrough, Readable } from 'node:stream';
+import { finished, pipeline } from 'node:stream/promises';
 import * as zarr from 'zarrita';
 import { openStore } from '../src/reader.ts';
 import { inspectStore } from '../src/inspect.ts';
 import { convert } from '../src/convert.ts';
+import { ZarrSink } from '../src/sink/zarr.ts';
 import { exportStore } from '../src/export.ts';
 import { bytesPerElement, DTYPES, type DType } from '../src/dtype.ts';
 import type { Vec3 } from '../src/geometry.ts';
@@ -169,6 +170,22 @@ sharding('bad shard options are refused before anything is written', async () =>
     }
     assert.not.ok(fs.existsSync(store));
   }
+});
+
+sharding('a sink fed part of a shard fails instead of dropping the shard', async () => {
+  const store = path.join(dir, 'incomplete.zarr');
+  const sink = new ZarrSink(store, { shape: [8, 8, 8], dtype: 'uint8', chunk: [4, 4, 4], shard: [8, 8, 8], codec: 'raw' });
+  // Four of the shard's eight inner chunks: a stream that stopped on a chunk-row, not a shard-row.
+  const records = [0, 1, 2, 3].map((i) => ({
+    coords: [i % 2, Math.floor(i / 2), 0] as Vec3, index: i, shape: [4, 4, 4] as Vec3, data: Buffer.alloc(64, i + 1),
+  }));
+  try {
+    await pipeline(Readable.from(records), sink);
+    assert.unreachable('the sink finished with a shard missing');
+  } catch (error) {
+    assert.match((error as Error).message, /the input ended with 1 shard\(s\) missing inner chunks \(c\/0\/0\/0\)/);
+  }
+  assert.not.ok(fs.existsSync(path.join(store, 'c/0/0/0')));
 });
 
 sharding.run();

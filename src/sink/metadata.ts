@@ -3,6 +3,7 @@
  * compare them byte for byte. Axis mapping (DESIGN.md): F input -> Zarr shape `[Z, Y, X]`, names
  * `z, y, x`; C input -> `[X, Y, Z]`, names `x, y, z`. Either way a chunk's bytes are a C-order Zarr chunk.
  */
+import { randomBytes } from 'node:crypto';
 import { bytesPerElement, fillBytes, zarrV2DType, zarrV3DType, type DType } from '../dtype.ts';
 import { invalid } from '../errors.ts';
 import { checkShard, reverse, type Order, type Vec3 } from '../geometry.ts';
@@ -107,12 +108,14 @@ function compressorV2(c: CompressorSpec): object | null {
 /** JSON with {@link JsonNumber}s verbatim and bigints (also in user attributes) as exact integers, 2-space indent, final newline. */
 function toJson(doc: unknown): string {
   const marks: string[] = [];
+  // A random tag per call, so a user attribute that happens to look like a placeholder is left alone.
+  const tag = randomBytes(8).toString('hex');
   const text = JSON.stringify(doc, (_k, v: unknown) => {
     if (!(v instanceof JsonNumber) && typeof v !== 'bigint') return v;
     marks.push(typeof v === 'bigint' ? v.toString() : v.text);
-    return `\u0000${marks.length - 1}\u0000`;
+    return `\u0000${tag}${marks.length - 1}\u0000`;
   }, 2);
-  return text.replace(/"\\u0000(\d+)\\u0000"/g, (_m, i: string) => marks[Number(i)]) + '\n';
+  return text.replace(new RegExp(`"\\\\u0000${tag}(\\d+)\\\\u0000"`, 'g'), (_m, i: string) => marks[Number(i)]!) + '\n';
 }
 
 /** Checks the combination of options; throws EINVALID naming the fix. */

@@ -4,6 +4,7 @@
  * directory (Zarr readers ignore dot files) and renames it over the final name, so a reader or a
  * crashed run never sees a torn file under a final name.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { SlabchunkError } from '../errors.ts';
@@ -33,6 +34,7 @@ export interface FileSystemStoreOptions {
 }
 
 let tempCounter = 0;
+const TEMP_TAG = randomBytes(6).toString('hex');
 const TEMP_SUFFIX = '.partial';
 
 /**
@@ -116,13 +118,15 @@ export class FileSystemStore implements Store {
     const dir = dirname(path);
     let made = this.#dirs.get(dir);
     if (!made) {
-      made = mkdir(dir, { recursive: true });
+      // With fsync the new directories' entries are flushed too, else a power loss could drop a chunk directory.
+      made = mkdir(dir, { recursive: true }).then((first) => (first && this.#fsync ? syncDir(dirname(first)) : undefined));
       this.#dirs.set(dir, made);
       made.catch(() => this.#dirs.delete(dir));
     }
     await made;
     const n = ++this.#sets;
-    const temp = join(dir, `.${basename(path)}.${process.pid}.${++tempCounter}${TEMP_SUFFIX}`);
+    // Parts of an array job on other machines (or containers) share the directory and may share our pid.
+    const temp = join(dir, `.${basename(path)}.${process.pid}.${TEMP_TAG}.${++tempCounter}${TEMP_SUFFIX}`);
     const handle = await open(temp, 'wx');
     try {
       if (n === this.#failOnSet) {

@@ -195,9 +195,11 @@ export class ZarrSink extends Writable {
 
   async #open(): Promise<void> {
     const docs = buildMetadata(this.options);
+    // Codecs load first: a codec that cannot load (a missing native binding) must fail before --overwrite
+    // clears the old store.
+    this.#codecs = await loadCodecs(this.options.codec, { elementSize: bytesPerElement(this.options.dtype) });
     if (this.options.join) await checkJoinable(this.#store, this.path, docs);
     else if (this.#ownStore) await prepareStoreDir(this.path, this.options.overwrite);
-    this.#codecs = await loadCodecs(this.options.codec, { elementSize: bytesPerElement(this.options.dtype) });
     for (const [key, text] of Object.entries(docs)) {
       try {
         await this.#store.set(key, Buffer.from(text));
@@ -243,7 +245,7 @@ export class ZarrSink extends Writable {
     return null;
   }
 
-  /** Encodes a chunk unless it is all fill (then undefined and counted as skipped). */
+  /** Encodes a chunk (or an inner chunk of shard `key`) unless it is all fill (then undefined, counted as skipped). */
   async #encode(key: string, data: Buffer): Promise<Buffer | undefined> {
     if (!this.options.writeEmptyChunks && data.equals(this.#fillChunk)) {
       this.stats.chunksSkipped++;
@@ -297,7 +299,7 @@ export class ZarrSink extends Writable {
     const slot = this.options.inputOrder === 'F' ? innerIndex(reverse(inner), reverse(per)) : innerIndex(inner, per);
     const state = pending;
     return async () => {
-      state.chunks[slot] = await this.#encode(`${key} inner ${slot}`, record.data);
+      state.chunks[slot] = await this.#encode(key, record.data);
       if (--state.left > 0) return undefined;
       this.#shards.delete(key);
       const bytes = assembleShard(state.chunks, this.options.shardIndex ?? 'end');
@@ -326,7 +328,14 @@ export class ZarrSink extends Writable {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
-    Promise.all(this.#inflight).then(() => callback(), callback);
+    Promise.all(this.#inflight).then(() => {
+      // A shard still waiting for inner chunks would be dropped without a word: the stream did not carry
+      // whole shard-rows (a Chunker without the same `shard`, or a zRange off a shard-row boundary).
+      if (this.#shards.size === 0) return callback();
+      const keys = [...this.#shards.keys()];
+      callback(invalid(`the input ended with ${keys.length} shard(s) missing inner chunks (${keys.slice(0, 3).join(', ')}${keys.length > 3 ? ', …' : ''}); `
+        + 'feed the sink from a Chunker with the same shard option and whole shard-rows', { key: keys[0]! }));
+    }, callback);
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
