@@ -150,7 +150,9 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
       + 'slabchunk holds whole slabs, so such a volume cannot be converted');
   }
   if (rowBytes > maxRowBytes) {
-    const fits = Math.floor(maxRowBytes / slab);
+    // A shard depth must stay a multiple of the chunk depth, so the hint rounds down to one.
+    const step = shard ? fileChunk[2] : 1;
+    const fits = Math.floor(maxRowBytes / (slab * step)) * step;
     const fix = fits >= 1
       ? `use a ${shard ? 'shard' : 'chunk'} ${depthAxis}-size of at most ${fits}, or raise maxRowBytes (--max-row-memory) if the machine has the memory`
       : `even one slab (${slab} bytes) does not fit; raise maxRowBytes (--max-row-memory) to at least ${slab}`;
@@ -272,7 +274,8 @@ export function cutChunk(plan: ChunkerPlan, bands: readonly Uint8Array[], z0: nu
 }
 
 /**
- * A Transform from raw volume bytes (pieces of any size) to {@link ChunkRecord}s in Fortran grid order.
+ * A Transform from raw volume bytes (pieces of any size) to {@link ChunkRecord}s: Fortran grid order for F input,
+ * Fortran order over the file's grid for C input (the caller's z fastest), shard by shard with `shard`.
  *
  * Memory: one row buffer of {@link ChunkerPlan.rowBytes}, the readable side's chunks and the one input piece it
  * is working on. Extraction stops when `push()` returns false and resumes in `_read`; the write callback of a
@@ -299,8 +302,8 @@ export class Chunker extends Transform {
 
   constructor(options: ChunkerOptions) {
     const plan = planChunker(options);
-    // A writable high-water mark of one byte: every piece waits for the previous one's callback, so the chunker
-    // holds one input piece, never a queue of them.
+    // A writable high-water mark of one byte: write() returns false after every piece, so a pipe pauses
+    // instead of queueing pieces here, and the chunker holds one input piece at a time.
     super({ readableObjectMode: true, readableHighWaterMark: plan.readableHighWaterMark, writableHighWaterMark: 1 });
     this.plan = plan;
     this.#gz = plan.rows[0];
@@ -336,6 +339,7 @@ export class Chunker extends Transform {
     this.#full = false;
     if (this.#pumping) return;
     if (this.#callback !== null) this.#pump();
+    // Node's Transform holds the write callback we gave while the readable side was full; this releases it.
     else super._read(size);
   }
 
@@ -398,6 +402,8 @@ export class Chunker extends Transform {
   #advance(): boolean {
     const piece = this.#piece;
     for (;;) {
+      // A consumer may destroy us from inside push(): the row is gone then, and so is the work.
+      if (this.destroyed) return false;
       if (this.#cuts !== null && !this.#emit()) return false;
       if (piece === null || this.#pieceOff === piece.length) return true;
       const bandBytes = this.plan.bandSlabs * this.plan.slabBytes;

@@ -2,19 +2,19 @@
  * `convert()`: a raw volume (file or stream) to a Zarr store — the Chunker → ZarrSink pipeline plus the checks,
  * partitioning across array jobs, resume and interrupt handling around it.
  */
-import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import { Readable } from 'node:stream';
-import { finished, pipeline } from 'node:stream/promises';
+import path from 'node:path';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { Chunker, planChunker, type ChunkerOptions } from './chunker.ts';
 import { SlabchunkError } from './errors.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
-import { checkInputSize } from './sizecheck.ts';
+import { openVolumeInput } from './input.ts';
+import type { ChunkRecord } from './record.ts';
 import { readRowMarkers } from './sink/rows.ts';
-import { buildMetadata } from './sink/metadata.ts';
-import { checkStoreDir, FileSystemStore, removeTempFiles } from './sink/store.ts';
-import { checkJoinable, resolveSinkOptions, ZarrSink, type ZarrSinkOptions } from './sink/zarr.ts';
+import { checkJoinDir, checkStoreDir, FileSystemStore, removeTempFiles } from './sink/store.ts';
+import { checkJoinable, resolveSinkOptions, storeDocs, ZarrSink, type ZarrSinkOptions } from './sink/zarr.ts';
 
 /** Progress of a running conversion, reported to `onProgress`. */
 export interface Progress {
@@ -41,7 +41,7 @@ export interface Summary {
   options: ResolvedConvertOptions;
   /** This process's part of an array job, when partitioned. */
   part?: Part;
-  /** Chunk-rows (along the input's slowest axis) this run owns: `[first, end)` of `rowsTotal`. */
+  /** Chunk-rows (shard-rows when sharding) along the input's slowest axis this run owns: `[first, end)` of `rowsTotal`. */
   rows: readonly [number, number];
   rowsTotal: number;
   /** Rows of this run's range that were already done (`resume`) and not read again. */
@@ -93,6 +93,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
     shape: opts.shape,
     dtype: opts.dtype,
     chunk: opts.chunk,
+    // Chunks in the input's own order are C-order chunks of the stored axes (reversed for F): no transposition.
     order: opts.inputOrder,
     edge: 'pad',
     fill: opts.fill,
@@ -129,29 +130,16 @@ export async function prepareConvert(input: string | Readable, output: string, o
   const rows = opts.part ? partRows(rowsTotal, opts.part.index, opts.part.count) : ([0, rowsTotal] as const);
   const slabsOf = (a: number, b: number): [number, number] => [Math.min(a * depth, fileDepth), Math.min(b * depth, fileDepth)];
 
-  const fromFile = typeof input === 'string' && input !== '-';
-  if (fromFile) {
-    const stat = await fsp.stat(input).catch((cause: NodeJS.ErrnoException) => {
-      throw new SlabchunkError('EINVALID', `cannot read input ${input}: ${cause.code ?? cause.message}; check the path`, { cause });
-    });
-    if (stat.isDirectory()) throw new SlabchunkError('EINVALID', `input ${input} is a directory; give the raw volume file`);
-    if (stat.isFile()) checkInputSize(input, stat.size, opts.shape, opts.dtype, opts.header);
-    else if (join) throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so ${input} must be a regular file`);
-  } else if (join) {
-    throw new SlabchunkError('EINVALID', '--part and --resume need a file input (they read byte ranges of it), not standard input');
+  const source = await openVolumeInput(input, opts.shape, opts.dtype, opts.header);
+  if (join && !source.seekable) {
+    throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
   }
-  if (join) await checkJoinable(new FileSystemStore(output), output, buildMetadata(sinkResolved));
-  else await checkStoreDir(output, opts.overwrite);
-
-  /** One stream of the volume's bytes for slabs [z0, z1): a byte range of a file, or the whole stream. */
-  const open = (z0: number, z1: number): Readable => {
-    if (fromFile) {
-      const start = opts.header + z0 * plan.slabBytes;
-      return fs.createReadStream(input, { start, end: opts.header + z1 * plan.slabBytes - 1, highWaterMark: 1 << 20 });
-    }
-    const stream = typeof input === 'string' ? process.stdin : input;
-    return opts.header > 0 ? Readable.from(skipBytes(opts.header)(stream), { objectMode: false }) : stream;
-  };
+  // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
+  const job = { inputEndian: opts.endian, inputHeader: opts.header };
+  if (join) {
+    await checkJoinDir(output);
+    await checkJoinable(new FileSystemStore(output), output, storeDocs(sinkResolved, job));
+  } else await checkStoreDir(output, opts.overwrite);
 
   return {
     options: opts,
@@ -160,47 +148,51 @@ export async function prepareConvert(input: string | Readable, output: string, o
     rowsTotal,
     slabs: slabsOf(rows[0], rows[1]),
     async run() {
-      const createdHere = !join && !(await nonEmpty(output));
+      const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
       const done = opts.resume ? await readRowMarkers(output) : new Set<number>();
       // A killed run may have left temporaries; with parts, other writers may be using theirs.
       if (opts.resume && !opts.part) await removeTempFiles(output);
       const runs = pendingRuns(rows, done);
       const rowsSkipped = rows[1] - rows[0] - runs.reduce((n, [a, b]) => n + b - a, 0);
-      const bytesTotal = runs.reduce((n, [a, b]) => {
-        const [z0, z1] = slabsOf(a, b);
-        return n + (z1 - z0) * plan.slabBytes;
-      }, 0);
-      const sink = new ZarrSink(output, sinkOptions);
+      const slabRuns = runs.map(([a, b]) => slabsOf(a, b));
+      const bytesTotal = slabRuns.reduce((n, [z0, z1]) => n + (z1 - z0) * plan.slabBytes, 0);
+      const sink = new ZarrSink(output, { ...sinkOptions, job });
       let bytesIn = 0;
+      const count = (piece: Buffer) => {
+        bytesIn += piece.length;
+        options.onProgress?.({ bytesIn: Math.min(bytesIn, bytesTotal), bytesTotal });
+      };
+      // One pipeline into the sink, whatever the number of runs (resume leaves gaps): each run is its own
+      // byte range through its own Chunker, their records one after the other.
+      const records = async function* (): AsyncGenerator<ChunkRecord> {
+        for (const zRange of slabRuns) {
+          const bytes = source.read(source.seekable ? [zRange[0] * plan.slabBytes, zRange[1] * plan.slabBytes] : undefined);
+          bytes.on('data', count);
+          yield* streamPipeline(bytes, new Chunker({ ...chunkerOptions, zRange }), () => {}) as AsyncIterable<ChunkRecord>;
+        }
+      };
       const started = process.hrtime.bigint();
       try {
-        for (const [a, b] of runs) {
-          const zRange = slabsOf(a, b);
-          const source = open(zRange[0], zRange[1]);
-          source.on('data', (piece: Buffer) => {
-            bytesIn += piece.length;
-            options.onProgress?.({ bytesIn: Math.min(bytesIn, bytesTotal), bytesTotal });
-          });
-          const chunker = new Chunker({ ...chunkerOptions, zRange });
-          await pipeline(source, chunker, sink, { end: false, ...(options.signal ? { signal: options.signal } : {}) });
-        }
-        sink.end();
-        await finished(sink);
+        await pipeline(records, sink, options.signal ? { signal: options.signal } : {});
       } catch (error) {
         // In-flight writes finish and complete rows get their markers before the sink closes.
-        if (!sink.destroyed) sink.destroy(error as Error);
         if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
         if (options.signal?.aborted) {
           const marked = await readRowMarkers(output);
-          const doneNow = countIn(marked, rows);
-          throw new SlabchunkError('EINTERRUPTED', `interrupted after ${doneNow} of ${rows[1] - rows[0]} rows; rerun with --resume to continue`, { cause: error });
+          throw new SlabchunkError('EINTERRUPTED', `interrupted after ${countIn(marked, rows)} of ${rows[1] - rows[0]} rows; rerun with --resume to continue`, { cause: error });
         }
-        if (createdHere || opts.overwrite) await fsp.rm(output, { recursive: true, force: true });
+        // A failed fresh run leaves nothing behind: the folder it made, or what it put in an empty one. (A
+        // refusal, ESTORE, means the folder changed under us since the check: it is not ours to clean.)
+        const refused = error instanceof SlabchunkError && error.code === 'ESTORE';
+        if (!join && !refused) {
+          if (before === 'missing') await fsp.rm(output, { recursive: true, force: true });
+          else for (const entry of await fsp.readdir(output)) await fsp.rm(path.join(output, entry), { recursive: true, force: true });
+        }
         throw error;
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {
-        input: typeof input === 'string' ? input : '<stream>',
+        input: source.name,
         store: output,
         options: opts,
         ...(opts.part ? { part: opts.part } : {}),
@@ -236,27 +228,4 @@ function countIn(marked: ReadonlySet<number>, rows: readonly [number, number]): 
   let n = 0;
   for (const r of marked) if (r >= rows[0] && r < rows[1]) n++;
   return n;
-}
-
-async function nonEmpty(path: string): Promise<boolean> {
-  try {
-    return (await fsp.readdir(path)).length > 0;
-  } catch {
-    return false;
-  }
-}
-
-/** Drops the first `count` bytes of a stream (a header on stdin, where we cannot seek). */
-function skipBytes(count: number): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
-  return async function* (source) {
-    let left = count;
-    for await (const piece of source) {
-      if (left >= piece.length) {
-        left -= piece.length;
-        continue;
-      }
-      yield left > 0 ? piece.subarray(left) : piece;
-      left = 0;
-    }
-  };
 }

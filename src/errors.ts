@@ -3,7 +3,7 @@
  * the message names the numbers involved and the fix.
  */
 export type ErrorCode =
-  /** An option or argument is invalid (shape, chunk, dtype, order, ...). Raised before any I/O. */
+  /** An option or argument is invalid (shape, chunk, dtype, order, ...), or cannot be met (a row buffer too large). */
   | 'EINVALID'
   /** The input holds fewer or more bytes than the declared shape and dtype need. */
   | 'ESIZE'
@@ -11,8 +11,6 @@ export type ErrorCode =
   | 'ESTORE'
   /** An encode or write of one chunk failed. */
   | 'EWRITE'
-  /** Stored data differs from the input (verify). */
-  | 'EMISMATCH'
   /** The run was interrupted by a signal. */
   | 'EINTERRUPTED';
 

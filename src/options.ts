@@ -161,6 +161,7 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
     [Math.min(DEFAULT_CHUNK[0], shape[0]), Math.min(DEFAULT_CHUNK[1], shape[1]), Math.min(DEFAULT_CHUNK[2], shape[2])];
   const zarrFormat = (parsed.zarrFormat as 2 | 3 | undefined) ?? 3;
   const shard = parsed.shard === undefined ? undefined : checkShard(parsed.shard, chunk);
+  if (parsed.shardIndex !== undefined && !shard) throw invalid('--shard-index needs --shard: drop it, or give a shard shape');
   if (shard && zarrFormat !== 3) throw invalid('sharding needs Zarr v3: drop --shard or use --zarr-format 3');
   return {
     shape,

@@ -1,7 +1,5 @@
 /** `verifyStore()`: re-reads the input and the store and names every chunk that differs. */
-import fs from 'node:fs';
-import fsp from 'node:fs/promises';
-import { Readable, Writable } from 'node:stream';
+import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Chunker, type Endian } from './chunker.ts';
 import { bytesPerElement } from './dtype.ts';
@@ -9,7 +7,7 @@ import { reverse, type Vec3 } from './geometry.ts';
 import { cOrderBytes, openStore } from './reader.ts';
 import { chunkKey } from './sink/metadata.ts';
 import type { ChunkRecord } from './record.ts';
-import { checkInputSize } from './sizecheck.ts';
+import { openVolumeInput } from './input.ts';
 
 export interface VerifyOptions {
   /** Byte order of the input's elements. Default `little`. */
@@ -41,14 +39,7 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   const es = bytesPerElement(store.dtype);
   const bytesTotal = shape[0] * shape[1] * shape[2] * es;
 
-  let source: Readable;
-  if (typeof input === 'string' && input !== '-') {
-    const stat = await fsp.stat(input);
-    if (stat.isFile()) checkInputSize(input, stat.size, shape, store.dtype, header);
-    source = fs.createReadStream(input, { start: header, highWaterMark: 1 << 20 });
-  } else {
-    source = typeof input === 'string' ? process.stdin : input;
-  }
+  const source = (await openVolumeInput(input, shape, store.dtype, header)).read();
   const fill = typeof store.fill === 'boolean' ? Number(store.fill) : store.fill;
   const chunker = new Chunker({
     shape, dtype: store.dtype, chunk, order: store.inputOrder, edge: 'pad', fill,

@@ -424,6 +424,13 @@ test('property: a row larger than the largest Buffer is held in bands of whole s
   ), { numRuns: 150 });
 });
 
+test('the shard-depth hint is a multiple of the chunk depth that fits', () => {
+  const options = { shape: [100, 100, 100] as Vec3, dtype: 'uint8' as const, chunk: [10, 10, 10] as Vec3, shard: [10, 10, 50] as Vec3, maxRowBytes: 250_000 };
+  assert.match(invalidMessage(options), /use a shard z-size of at most 20,/);
+  planChunker({ ...options, shard: [10, 10, 20] });
+  assert.throws(() => planChunker({ ...options, shard: [10, 10, 30] }), /of at most 20/);
+});
+
 test('shard options: multiples of the chunk, shard-row boundaries, shard-depth hints', () => {
   assert.match(invalidMessage({ shape: [10, 10, 10], dtype: 'uint8', chunk: [4, 4, 4], shard: [8, 6, 8] }), /shard \(8, 6, 8\) must be a multiple of the chunk \(4, 4, 4\) on every axis \(e\.g\. \(8, 8, 8\)\)/);
   assert.match(invalidMessage({ shape: [10, 10, 10], dtype: 'uint8', chunk: [2, 2, 2], shard: [4, 4, 4], zRange: [2, 10] }), /zRange start 2 is not on a shard-row boundary; use a multiple of the shard z-size 4/);

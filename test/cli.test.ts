@@ -193,6 +193,47 @@ cli('a short stdin fails with exit 1, names the sizes and removes the partial st
   assert.not.ok(fs.existsSync(store));
 });
 
+cli('export: a mistyped store leaves the output alone; an unwritable output fails cleanly', async () => {
+  const precious = writeRaw('precious.raw', Buffer.from('keep me'));
+  const r = await slabchunk(['export', path.join(dir, 'no-such.zarr'), precious]);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /no Zarr array at/);
+  assert.is(fs.readFileSync(precious, 'utf8'), 'keep me');
+  const store = path.join(dir, 'export-src.zarr');
+  assert.is((await slabchunk(['convert', writeRaw('e.raw', volume([8, 8, 8], 1, 2)), store, '--shape', '8,8,8'])).code, 0);
+  const nowhere = await slabchunk(['export', store, path.join(dir, 'missing-folder', 'out.raw')]);
+  assert.is(nowhere.code, 1);
+  assert.match(nowhere.stderr, /ENOENT/);
+});
+
+cli('a named pipe as input (no seeking), and --header on stdin for verify', async () => {
+  const data = volume([8, 8, 8], 2, 4);
+  const fifo = path.join(dir, 'pipe.raw');
+  spawnSync('mkfifo', [fifo]);
+  const writer = new Promise<void>((resolve) => {
+    const stream = fs.createWriteStream(fifo);
+    stream.end(Buffer.concat([Buffer.alloc(16, 0xee), data]), () => resolve());
+  });
+  const store = path.join(dir, 'fifo.zarr');
+  const r = await slabchunk(['convert', fifo, store, '--shape', '8,8,8', '--dtype', 'uint16', '--chunk', '4,4,4', '--header', '16']);
+  await writer;
+  assert.is(r.code, 0, r.stderr);
+  const verified = await slabchunk(['verify', '-', store, '--header', '16'], { stdin: Readable.from([Buffer.alloc(16, 0xee), data]) });
+  assert.is(verified.code, 0, verified.stderr);
+  const missing = await slabchunk(['verify', path.join(dir, 'nope.raw'), store]);
+  assert.is(missing.code, 2);
+  assert.match(missing.stderr, /cannot read input .*nope\.raw: ENOENT/);
+});
+
+cli('a failed run into an existing empty folder empties it again and keeps the folder', async () => {
+  const folder = path.join(dir, 'empty-target');
+  fs.mkdirSync(folder);
+  const r = await slabchunk(['convert', '-', folder, '--shape', '10,10,10', '--chunk', '5,5,5'], { stdin: Readable.from([Buffer.alloc(300)]) });
+  assert.is(r.code, 1);
+  assert.ok(fs.existsSync(folder));
+  assert.equal(fs.readdirSync(folder), []);
+});
+
 cli('the real binary: exit codes and --help', () => {
   const main = path.resolve('src/cli/main.ts');
   const help = spawnSync(process.execPath, ['--import', 'tsx', main, '--help'], { encoding: 'utf8' });

@@ -98,7 +98,19 @@ scale('resume with other options is refused before anything is written', async (
   assert.match(r.stderr, /was written with other options \(its zarr\.json differs/);
   assert.equal([...tree(store).keys()], [...before.keys()]);
   assert.match((await slabchunk(['convert', input, store, ...GEOMETRY, '--part', '1/2', '--overwrite'])).stderr, /overwrite cannot be combined/);
-  assert.match((await slabchunk(['convert', '-', store, ...GEOMETRY, '--resume'])).stderr, /need a file input/);
+  assert.match((await slabchunk(['convert', '-', store, ...GEOMETRY, '--resume'])).stderr, /must be a regular file, not standard input or a stream/);
+  // How the input is read is part of the job too: another byte order or header is refused.
+  const endian = await slabchunk(['convert', input, store, ...GEOMETRY, '--resume', '--endian', 'big']);
+  assert.is(endian.code, 2);
+  assert.match(endian.stderr, /its \.slabchunk\/job\.json differs from this run's.*--endian and --header/);
+  // A folder of other files is not joined, even by a part.
+  const folder = path.join(dir, 'notes');
+  fs.mkdirSync(folder);
+  fs.writeFileSync(path.join(folder, 'notes.txt'), 'mine');
+  const foreign = await slabchunk(['convert', input, folder, ...GEOMETRY, '--part', '0/2']);
+  assert.is(foreign.code, 2);
+  assert.match(foreign.stderr, /holds files that are not part of a Zarr store \(notes\.txt\)/);
+  assert.equal(fs.readdirSync(folder), ['notes.txt']);
 });
 
 scale('info shows rows done of total for an unfinished store; resume finishes it without rereading done rows', async () => {

@@ -1,4 +1,4 @@
-/** Live progress on stderr for a TTY (cli-progress, redrawn at most 5×/s); nothing at all otherwise. */
+/** Live progress on stderr (cli-progress, redrawn at most 5×/s) when `enabled`; nothing at all otherwise. */
 import cliProgress from 'cli-progress';
 
 export interface ProgressReporter {
@@ -8,8 +8,8 @@ export interface ProgressReporter {
 
 const SILENT: ProgressReporter = { update() {}, stop() {} };
 
-export function progressReporter(stream: NodeJS.WritableStream & { isTTY?: boolean }, label: string, enabled: boolean): ProgressReporter {
-  if (!enabled || !stream.isTTY) return SILENT;
+export function progressReporter(stream: NodeJS.WritableStream, label: string, enabled: boolean): ProgressReporter {
+  if (!enabled) return SILENT;
   const bar = new cliProgress.SingleBar({
     stream: stream as NodeJS.WritableStream,
     format: `${label} {bar} {percentage}% | {doneMB}/{totalMB} MB | {speed} MB/s | ETA {eta_formatted}`,

@@ -27,7 +27,7 @@ const COMMANDS = `Commands:
 
 function usage(): string {
   const rows = CONVERT_OPTIONS.map((o) => [`--${o.flag}${o.valueName ? ` ${o.valueName}` : ''}`, o.description]);
-  rows.push(['--parts N', 'number of parts, with JOB_COMPLETION_INDEX (Kubernetes Indexed Job)'], ['--json', 'print the summary as JSON on stdout'], ['--no-progress', 'no progress bar (default: shown when stderr is a terminal)']);
+  rows.push(['--parts N', 'number of parts, with JOB_COMPLETION_INDEX (Kubernetes Indexed Job)'], ['--json', 'print the summary as JSON on stdout'], ['--progress / --no-progress', 'progress bar even off a terminal / never (default: on a terminal)']);
   const width = Math.max(...rows.map((r) => r[0]!.length));
   return `Usage: slabchunk <command> [options]
 
@@ -69,6 +69,7 @@ const convertFlags = {
   parts: { type: 'string' },
 } as ParseArgsConfig['options'];
 
+/** The bar shows on a terminal, or anywhere with --progress; never with --no-progress or --json. */
 function showProgress(values: Values, io: CliIO): boolean {
   return !values['no-progress'] && !values.json && (values.progress === true || io.stderr.isTTY === true);
 }
@@ -79,7 +80,8 @@ async function convertCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, args } = parse(argv, convertFlags, ['input', 'store']);
   if (values.help) return help(io);
   const options: Record<string, unknown> = {};
-  for (const o of CONVERT_OPTIONS) if (values[o.flag] !== undefined && o.name !== 'part') options[o.name] = o.parse(values[o.flag]);
+  // Raw strings: resolveConvertOptions parses each one with the table's own parser.
+  for (const o of CONVERT_OPTIONS) if (values[o.flag] !== undefined && o.name !== 'part') options[o.name] = values[o.flag];
   const parts = values.parts === undefined ? undefined : Number(values.parts);
   if (parts !== undefined && !(Number.isSafeInteger(parts) && parts >= 1)) {
     throw new SlabchunkError('EINVALID', `--parts must be an integer ≥ 1. Got: ${String(values.parts)}`);
@@ -188,11 +190,14 @@ async function exportCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, args } = parse(argv, {}, ['store', 'output']);
   if (values.help) return help(io);
   const { exportStore } = await import('../export.ts');
+  const { openStore } = await import('../reader.ts');
   const [store, output] = args as [string, string];
+  // The store is opened before the output is created: a mistyped store path must not truncate a file.
+  const opened = await openStore(store);
   const progress = progressReporter(io.stderr, 'export', showProgress(values, io) && output !== '-');
   const out = output === '-' ? io.stdout : fs.createWriteStream(output);
   try {
-    const bytes = await exportStore(store, out, { onProgress: (p) => progress.update(p.bytesOut, p.bytesTotal) });
+    const bytes = await exportStore(opened, out, { onProgress: (p) => progress.update(p.bytesOut, p.bytesTotal) });
     progress.stop();
     if (output !== '-') io.stderr.write(`exported ${store} -> ${output}: ${mb(bytes)}\n`);
     return 0;
@@ -201,7 +206,7 @@ async function exportCommand(argv: string[], io: CliIO): Promise<number> {
       out.destroy();
       await fs.promises.rm(output, { force: true });
     }
-    throw error;
+    throw new RunFailure(error);
   } finally {
     progress.stop();
   }

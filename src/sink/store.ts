@@ -178,6 +178,30 @@ export async function checkStoreDir(path: string, overwrite: boolean): Promise<s
   return entries;
 }
 
+/**
+ * Checks, without changing anything, that `path` may be joined by another part of the same job (or resumed):
+ * missing, or a folder holding only what a Zarr store holds (metadata, chunk folders, hidden files such as
+ * another part's temporaries or our markers). A folder of other files is refused (ESTORE).
+ */
+export async function checkJoinDir(path: string): Promise<void> {
+  let entries: string[];
+  try {
+    const info = await stat(path);
+    if (!info.isDirectory()) {
+      throw new SlabchunkError('ESTORE', `${path} exists and is not a directory; choose another output path`, { key: path });
+    }
+    entries = await readdir(path);
+  } catch (error) {
+    if (isMissing(error)) return;
+    throw error;
+  }
+  const foreign = entries.filter((e) => !e.startsWith('.') && !ZARR_MARKERS.includes(e) && e !== 'c' && !/^\d+$/.test(e));
+  if (foreign.length > 0) {
+    throw new SlabchunkError('ESTORE', `${path} holds files that are not part of a Zarr store (${foreign.slice(0, 3).join(', ')}); `
+      + 'give the store path every part shares', { key: path });
+  }
+}
+
 /** Makes `path` ready to receive a new store after {@link checkStoreDir}: creates it, or clears the old store. */
 export async function prepareStoreDir(path: string, overwrite: boolean): Promise<void> {
   const entries = await checkStoreDir(path, overwrite);

@@ -65,8 +65,13 @@ export interface ZarrSinkOptions {
    * metadata is byte-identical to ours, keep its chunks, never clear it. Default false.
    */
   readonly join?: boolean;
-  /** Write a marker `.slabchunk/rows/<r>` once every chunk of file row `r` is in place (for `--resume`). Default false. */
+  /** Write a marker `.slabchunk/rows/<r>` once every chunk (shard) of file row `r` is in place (for `--resume`). Default false. */
   readonly rowMarkers?: boolean;
+  /**
+   * How the input was read where the Zarr metadata cannot say (e.g. its byte order and header), stored as
+   * `.slabchunk/job.json` and compared like the metadata when joining, so parts and resumed runs agree.
+   */
+  readonly job?: Readonly<Record<string, unknown>>;
 }
 
 /** Counters a run reports. */
@@ -129,6 +134,15 @@ export function resolveSinkOptions(options: ZarrSinkOptions): ResolvedSinkOption
   return resolved;
 }
 
+/** Every document a sink writes before its chunks: the Zarr metadata, and `.slabchunk/job.json` when given. */
+export function storeDocs(options: ResolvedSinkOptions, job?: Readonly<Record<string, unknown>>): Record<string, string> {
+  const docs = buildMetadata(options);
+  if (job) docs[JOB_KEY] = `${JSON.stringify(job, null, 2)}\n`;
+  return docs;
+}
+
+const JOB_KEY = '.slabchunk/job.json';
+
 /**
  * Joining a store (another part of the job, or an earlier run, made it): metadata already there must be
  * byte-identical to `docs`, else this run's options differ from the store's (ESTORE).
@@ -138,7 +152,7 @@ export async function checkJoinable(store: Store, path: string, docs: Readonly<R
     const existing = await store.get(key);
     if (existing !== undefined && !Buffer.from(existing).equals(Buffer.from(text))) {
       throw new SlabchunkError('ESTORE', `${path} was written with other options (its ${key} differs from this run's); `
-        + 'use the same --shape, --dtype, --chunk, --shard, --codec, --zarr-format, --fill and --input-order, or another store', { key });
+        + 'use the same --shape, --dtype, --chunk, --shard, --codec, --zarr-format, --fill, --input-order, --endian and --header, or another store', { key });
     }
   }
 }
@@ -150,6 +164,7 @@ export class ZarrSink extends Writable {
   readonly stats: SinkStats = { chunksWritten: 0, chunksSkipped: 0, bytesIn: 0, bytesStored: 0, shardsWritten: 0 };
   readonly #store: Store;
   readonly #ownStore: boolean;
+  readonly #job: Readonly<Record<string, unknown>> | undefined;
   readonly #limit: LimitFunction;
   readonly #grid: Vec3;
   readonly #chunkBytes: number;
@@ -174,6 +189,7 @@ export class ZarrSink extends Writable {
     const { chunk, dtype, fill, shape, concurrency } = this.options;
     this.#ownStore = options.store === undefined;
     this.#store = options.store ?? new FileSystemStore(path, { fsync: options.fsync ?? false });
+    this.#job = options.job;
     this.#limit = pLimit(concurrency);
     this.#grid = gridShape(shape, chunk);
     this.#chunkBytes = product(chunk) * bytesPerElement(dtype);
@@ -194,7 +210,7 @@ export class ZarrSink extends Writable {
   }
 
   async #open(): Promise<void> {
-    const docs = buildMetadata(this.options);
+    const docs = storeDocs(this.options, this.#job);
     // Codecs load first: a codec that cannot load (a missing native binding) must fail before --overwrite
     // clears the old store.
     this.#codecs = await loadCodecs(this.options.codec, { elementSize: bytesPerElement(this.options.dtype) });
