@@ -8,7 +8,7 @@ import { copyBlock, fillElements } from './copy.ts';
 import { bytesPerElement, fillBytes, parseDType, type DType, type ElementSize } from './dtype.ts';
 import { invalid, SlabchunkError } from './errors.ts';
 import {
-  checkShard, checkVec3, denseStrides, divides, formatShape, formatVec3, fortranIndex, gridShape, parseOrder, product, reverse,
+  checkShard, checkVec3, slabBytes, denseStrides, divides, formatShape, formatVec3, fortranIndex, gridShape, parseOrder, product, reverse,
   type Order, type Vec3,
 } from './geometry.ts';
 import type { ChunkRecord } from './record.ts';
@@ -138,7 +138,7 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
 
   const zRange = checkZRange(options.zRange, Z, cz, depthAxis, rowName);
   const rows: [number, number] = [Math.ceil(zRange[0] / cz), Math.ceil(zRange[1] / cz)];
-  const slab = fileShape[0] * fileShape[1] * elementSize;
+  const slab = slabBytes(fileShape, elementSize);
   const rowBytes = slab * Math.min(cz, zRange[1] - zRange[0]);
 
   const maxRowBytes = options.maxRowBytes ?? DEFAULT_MAX_ROW_BYTES;

@@ -129,7 +129,7 @@ export function fillBytes(dtype: DType, value: number | bigint | boolean = 0): U
     return out;
   }
   if (dtype === 'float32' || dtype === 'float64') {
-    const n = typeof value === 'bigint' ? Number(value) : Number(value);
+    const n = Number(value);
     if (dtype === 'float32') view.setFloat32(0, n, true);
     else view.setFloat64(0, n, true);
     return out;

@@ -101,12 +101,6 @@ export function chunkBounds(coords: Vec3, shape: Vec3, chunk: Vec3): ChunkBounds
   return { start, size };
 }
 
-/** Slabs `[z0, z1)` that chunk-row `gz` covers (the last row may be shorter). */
-export function rowSlabs(gz: number, shape: Vec3, chunk: Vec3): readonly [number, number] {
-  const z0 = gz * chunk[2];
-  return [z0, Math.min(shape[2], z0 + chunk[2])];
-}
-
 /**
  * Element strides of a dense block of `shape` in `order`: F is x fastest
  * (`x + X*(y + Y*z)`), C is z fastest (`z + Z*(y + Y*x)`).
@@ -125,11 +119,6 @@ export function slabBytes(shape: Vec3, bytesPerElement: number): number {
 /** Bytes of the whole volume. Exact while below 2^53 (8 PiB). */
 export function volumeBytes(shape: Vec3, bytesPerElement: number): number {
   return product(shape) * bytesPerElement;
-}
-
-/** Byte offset of voxel `(x, y, z)` in an F-layout file: `((z*Y + y)*X + x) * bytesPerElement`. */
-export function byteOffset(x: number, y: number, z: number, shape: Vec3, bytesPerElement: number): number {
-  return ((z * shape[1] + y) * shape[0] + x) * bytesPerElement;
 }
 
 /** `[a, b, c]` -> `[c, b, a]`: C-layout volumes are handled as F-layout volumes with axes reversed. */

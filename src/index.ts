@@ -1,6 +1,6 @@
 /** slabchunk's public API. */
 export { SlabchunkError, type ErrorCode, type SlabchunkErrorOptions } from './errors.ts';
-export { DTYPES, bytesPerElement, dtypeOf, type DType, type TypedArray, type TypedArrayFor } from './dtype.ts';
+export { DTYPES, bytesPerElement, dtypeOf, typedArray, typedView, type DType, type TypedArray, type TypedArrayFor } from './dtype.ts';
 export { gridShape, fortranIndex, fortranCoords, chunkBounds, type Order, type Vec3 } from './geometry.ts';
 export type { ChunkRecord } from './record.ts';
 export { tobytes, type ImageArray } from './tobytes.ts';

@@ -1,11 +1,11 @@
 /** The input-size check `convert` runs before it creates anything, and the hints it gives when sizes disagree. */
 import { DTYPES, bytesPerElement, type DType } from './dtype.ts';
 import { SlabchunkError } from './errors.ts';
-import { formatShape, product, type Vec3 } from './geometry.ts';
+import { formatShape, product, slabBytes, volumeBytes, type Vec3 } from './geometry.ts';
 
 /** Bytes an input of this geometry must hold, header included. */
 export function expectedInputBytes(shape: Vec3, dtype: DType, header: number): number {
-  return header + product(shape) * bytesPerElement(dtype);
+  return header + volumeBytes(shape, bytesPerElement(dtype));
 }
 
 /**
@@ -21,7 +21,7 @@ export function sizeHints(actual: number, shape: Vec3, dtype: DType, header: num
     const fits = DTYPES.filter((d) => d !== 'bool' && d !== dtype && bytesPerElement(d) === size);
     if (fits.length > 0) hints.push(`--dtype ${fits.join(' or --dtype ')} (${size} bytes per voxel)`);
   }
-  const slab = shape[0] * shape[1] * bytesPerElement(dtype);
+  const slab = slabBytes(shape, bytesPerElement(dtype));
   if (body > 0 && slab > 0 && body % slab === 0 && body / slab !== shape[2]) {
     hints.push(`--shape ${shape[0]},${shape[1]},${body / slab} (${body / slab} slabs of ${formatShape([shape[0], shape[1], 1])})`);
   }
