@@ -26,7 +26,8 @@ export function sizeHints(actual: number, shape: Vec3, dtype: DType, header: num
     hints.push(`--shape ${shape[0]},${shape[1]},${body / slab} (${body / slab} slabs of ${formatShape([shape[0], shape[1], 1])})`);
   }
   const extra = actual - expectedInputBytes(shape, dtype, header);
-  if (extra > 0) hints.push(`--header ${header + extra} (if the first ${header + extra} bytes are a header)`);
+  // Only a few extra bytes look like a header; a slab or more is a shape or dtype mistake.
+  if (extra > 0 && extra < slab) hints.push(`--header ${header + extra} (if the first ${header + extra} bytes are a header)`);
   return hints;
 }
 
