@@ -151,23 +151,27 @@ export class FileSystemStore implements Store {
 /** Files whose presence marks a directory as a Zarr node, so `--overwrite` may replace it. */
 const ZARR_MARKERS = ['zarr.json', '.zarray', '.zgroup', '.zattrs'];
 
+/** The entries of output folder `path` (none when it is missing); ESTORE when it is not a folder. */
+async function outputEntries(path: string): Promise<string[]> {
+  try {
+    const info = await stat(path);
+    if (!info.isDirectory()) {
+      throw new SlabchunkError('ESTORE', `${path} exists and is not a directory; choose another output path`, { key: path });
+    }
+    return await readdir(path);
+  } catch (error) {
+    if (isMissing(error)) return [];
+    throw error;
+  }
+}
+
 /**
  * Checks, without changing anything, that `path` may receive a new store: it is missing or an empty
  * directory, or (only with `overwrite`) a Zarr store. Anything else is refused (ESTORE), so a mistyped path
  * never deletes unrelated files. Resolves with the entries to clear.
  */
 export async function checkStoreDir(path: string, overwrite: boolean): Promise<string[]> {
-  let entries: string[];
-  try {
-    const info = await stat(path);
-    if (!info.isDirectory()) {
-      throw new SlabchunkError('ESTORE', `${path} exists and is not a directory; choose another output path`, { key: path });
-    }
-    entries = await readdir(path);
-  } catch (error) {
-    if (!isMissing(error)) throw error;
-    return [];
-  }
+  const entries = await outputEntries(path);
   if (entries.length === 0) return [];
   if (!overwrite) {
     throw new SlabchunkError('ESTORE', `${path} already exists and is not empty; pass --overwrite to replace it, or choose another path`, { key: path });
@@ -184,18 +188,7 @@ export async function checkStoreDir(path: string, overwrite: boolean): Promise<s
  * another part's temporaries or our markers). A folder of other files is refused (ESTORE).
  */
 export async function checkJoinDir(path: string): Promise<void> {
-  let entries: string[];
-  try {
-    const info = await stat(path);
-    if (!info.isDirectory()) {
-      throw new SlabchunkError('ESTORE', `${path} exists and is not a directory; choose another output path`, { key: path });
-    }
-    entries = await readdir(path);
-  } catch (error) {
-    if (isMissing(error)) return;
-    throw error;
-  }
-  const foreign = entries.filter((e) => !e.startsWith('.') && !ZARR_MARKERS.includes(e) && e !== 'c' && !/^\d+$/.test(e));
+  const foreign = (await outputEntries(path)).filter((e) => !e.startsWith('.') && !ZARR_MARKERS.includes(e) && e !== 'c' && !/^\d+$/.test(e));
   if (foreign.length > 0) {
     throw new SlabchunkError('ESTORE', `${path} holds files that are not part of a Zarr store (${foreign.slice(0, 3).join(', ')}); `
       + 'give the store path every part shares', { key: path });
