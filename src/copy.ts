@@ -42,7 +42,7 @@ export function copyBlock(dst: StridedBytes, src: StridedBytes, shape: Vec3, ele
   const ds = [0, 0, 0];
   const ss = [0, 0, 0];
   let dims = 0;
-  const axes = byDstStride(dst.strides);
+  const axes = axesByStride(dst.strides);
   for (let i = 0; i < 3; i++) {
     const a = axes[i];
     if (shape[a] === 1) continue;
@@ -126,7 +126,7 @@ export function copyBlock(dst: StridedBytes, src: StridedBytes, shape: Vec3, ele
 }
 
 /** Axes 0, 1, 2 ordered by increasing |stride| (stable), without a sort and its comparator closure. */
-function byDstStride(st: Vec3): [number, number, number] {
+export function axesByStride(st: Vec3): [number, number, number] {
   const a = Math.abs(st[0]), b = Math.abs(st[1]), c = Math.abs(st[2]);
   if (a <= b) {
     if (b <= c) return [0, 1, 2];

@@ -2,11 +2,11 @@
  * In-memory chunking with `fastremap.tobytes` semantics: cut an image into equal chunks and return
  * each chunk's bytes, in Fortran grid order.
  */
-import { copyBlock, type StridedBytes } from './copy.ts';
+import { axesByStride, copyBlock, type StridedBytes } from './copy.ts';
 import { bytesPerElement, dtypeOf, type TypedArray } from './dtype.ts';
 import { invalid } from './errors.ts';
 import {
-  checkVec3, denseStrides, divides, formatVec3, gridShape, parseOrder, product, type Order, type Vec3,
+  checkVec3, denseStrides, divides, formatVec3, fortranIndex, gridShape, parseOrder, product, type Order, type Vec3,
 } from './geometry.ts';
 
 /**
@@ -68,7 +68,7 @@ export function tobytes(image: ImageArray, chunkSize: Vec3, order: Order = 'C'):
   const sliceBytes = chunk[P] * chunk[Q] * es;
   const step = thin ? Math.max(1, Math.min(chunk[S], Math.floor(SLICE_BYTES / sliceBytes))) : chunk[S];
   const block: [number, number, number] = [chunk[0], chunk[1], chunk[2]];
-  const at = [0, 0, 0];
+  const at: [number, number, number] = [0, 0, 0];
   for (let gs = 0; gs < grid[S]; gs++) {
     at[S] = gs;
     for (let s0 = 0; s0 < chunk[S]; s0 += step) {
@@ -77,7 +77,7 @@ export function tobytes(image: ImageArray, chunkSize: Vec3, order: Order = 'C'):
         at[Q] = gq;
         for (let gp = 0; gp < grid[P]; gp++) {
           at[P] = gp;
-          const index = at[0] + grid[0] * (at[1] + grid[1] * at[2]);
+          const index = fortranIndex(at, grid);
           let first = offset + s0 * stride[S];
           for (let a = 0; a < 3; a++) first += at[a] * chunk[a] * stride[a];
           copyBlock(
@@ -91,12 +91,6 @@ export function tobytes(image: ImageArray, chunkSize: Vec3, order: Order = 'C'):
     }
   }
   return out;
-}
-
-/** Axes ordered by increasing |stride|: fastest, middle, slowest in memory. */
-function axesByStride(stride: Vec3): [number, number, number] {
-  const axes: [number, number, number] = [0, 1, 2];
-  return axes.sort((a, b) => Math.abs(stride[a]) - Math.abs(stride[b]) || a - b);
 }
 
 /** The element strides and offset of `image`, checked to stay inside `data`. */
