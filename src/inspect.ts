@@ -42,12 +42,11 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
   let bytesOnDisk = 0;
   let innerChunksPresent = 0;
   const perShard = store.shard ? product(store.shard) / product(store.chunks) : 0;
-  const location = indexLocation(store.metadata);
   for await (const file of walk(storePath)) {
     bytesOnDisk += file.size;
     if (file.metadata) continue;
     filesPresent++;
-    if (store.shard) innerChunksPresent += await countInner(file.path, file.size, perShard, location);
+    if (store.shard) innerChunksPresent += await countInner(file.path, file.size, perShard, store.shardIndex ?? 'end');
   }
   const rowsDone = (await readRowMarkers(storePath)).size;
   return {
@@ -82,11 +81,6 @@ async function* walk(dir: string, hidden = false): AsyncGenerator<{ path: string
       yield { path: full, size, metadata: isHidden || entry.name === 'zarr.json' };
     }
   }
-}
-
-function indexLocation(metadata: Record<string, unknown>): IndexLocation {
-  const codecs = metadata.codecs as { name: string; configuration?: { index_location?: IndexLocation } }[] | undefined;
-  return codecs?.find((c) => c.name === 'sharding_indexed')?.configuration?.index_location ?? 'end';
 }
 
 /** Inner chunks present in one shard file: index entries whose offset is not 2^64-1. */

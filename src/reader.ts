@@ -7,6 +7,7 @@ import path from 'node:path';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
 import type { RangeQuery } from '@zarrita/storage';
+import type { IndexLocation } from './sink/shard.ts';
 import { SlabchunkError } from './errors.ts';
 import { copyBlock } from './copy.ts';
 import { isDType, type DType, type ElementSize } from './dtype.ts';
@@ -25,6 +26,8 @@ export interface OpenedStore {
   readonly chunks: Vec3;
   /** Shard shape, slowest axis first, when the array is sharded. */
   readonly shard?: Vec3;
+  /** Where each shard keeps its index, when the array is sharded. */
+  readonly shardIndex?: IndexLocation;
   readonly dimensionNames?: readonly string[];
   /** The input layout this store was written from: `F` when its axes are z,y,x (the default). */
   readonly inputOrder: Order;
@@ -34,7 +37,8 @@ export interface OpenedStore {
 /** Opens the array at `storePath`, v3 or v2, with a clear error when there is none. */
 export async function openStore(storePath: string): Promise<OpenedStore> {
   const v3 = await readJson(path.join(storePath, 'zarr.json'));
-  const store = indexAtStart(v3) ? suffixFromStart(new FileSystemStore(storePath)) : new FileSystemStore(storePath);
+  const sharding = v3 ? shardingOf(v3) : undefined;
+  const store = sharding?.indexLocation === 'start' ? suffixFromStart(new FileSystemStore(storePath)) : new FileSystemStore(storePath);
   let array: zarr.Array<zarr.DataType, FileSystemStore>;
   try {
     array = await zarr.open(store, { kind: 'array' });
@@ -55,7 +59,6 @@ export async function openStore(storePath: string): Promise<OpenedStore> {
     const attrs = await readJson(path.join(storePath, '.zattrs'));
     dimensionNames = (attrs?._ARRAY_DIMENSIONS as string[] | undefined) ?? undefined;
   }
-  const shard = format === 3 ? shardShape(metadata) : undefined;
   return {
     path: storePath,
     format,
@@ -64,16 +67,11 @@ export async function openStore(storePath: string): Promise<OpenedStore> {
     dtype: array.dtype,
     shape: array.shape as unknown as Vec3,
     chunks: array.chunks as unknown as Vec3,
-    ...(shard ? { shard } : {}),
+    ...(sharding ? { shard: sharding.shard, shardIndex: sharding.indexLocation } : {}),
     ...(dimensionNames ? { dimensionNames } : {}),
     inputOrder: dimensionNames?.join(',') === 'x,y,z' ? 'C' : 'F',
     fill: array.fillValue as number | bigint | boolean,
   };
-}
-
-function indexAtStart(metadata: Record<string, unknown> | undefined): boolean {
-  const codecs = metadata?.codecs as { name: string; configuration?: { index_location?: string } }[] | undefined;
-  return codecs?.some((c) => c.name === 'sharding_indexed' && c.configuration?.index_location === 'start') ?? false;
 }
 
 /**
@@ -88,11 +86,13 @@ function suffixFromStart(store: FileSystemStore): FileSystemStore {
   });
 }
 
-function shardShape(metadata: Record<string, unknown>): Vec3 | undefined {
-  const codecs = metadata.codecs as { name: string }[] | undefined;
-  if (!codecs?.some((c) => c.name === 'sharding_indexed')) return undefined;
+/** The shard shape (slowest first) and index location of a sharded v3 array; undefined when unsharded. */
+function shardingOf(metadata: Record<string, unknown>): { shard: Vec3; indexLocation: IndexLocation } | undefined {
+  const codecs = metadata.codecs as { name: string; configuration?: { index_location?: IndexLocation } }[] | undefined;
+  const sharding = codecs?.find((c) => c.name === 'sharding_indexed');
+  if (!sharding) return undefined;
   const grid = metadata.chunk_grid as { configuration: { chunk_shape: number[] } };
-  return grid.configuration.chunk_shape as unknown as Vec3;
+  return { shard: grid.configuration.chunk_shape as unknown as Vec3, indexLocation: sharding.configuration?.index_location ?? 'end' };
 }
 
 async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
