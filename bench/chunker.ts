@@ -15,9 +15,9 @@ import { PassThrough, Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Chunker, cutChunk, planChunker, rowCuts, type ChunkerPlan } from '../src/chunker.ts';
-import { bytesPerElement, parseDType, type DType } from '../src/dtype.ts';
-import { parseOrder, product, type Order, type Vec3 } from '../src/geometry.ts';
+import { Chunker, cutChunk, planChunker, rowCuts, type ChunkerPlan } from '../src/stream/chunker.ts';
+import { bytesPerElement, parseDType, type DType } from '../src/core/dtype.ts';
+import { parseOrder, product, type Order, type Vec3 } from '../src/core/geometry.ts';
 
 const MiB = 2 ** 20, GiB = 2 ** 30;
 const PIECE = 64 * 1024;

@@ -16,7 +16,7 @@ import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Vec3 } from '../src/geometry.ts';
+import type { Vec3 } from '../src/core/geometry.ts';
 import { canMeasureChildRss, runChild, type ChildResult } from './lib/child.ts';
 import { BENCH_DATA, PEERS, ROOT, SETUP_HINT, tensorstorePython, zarr2Python } from './lib/python.ts';
 import { generateVolume } from './lib/volume.ts';

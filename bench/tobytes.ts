@@ -16,8 +16,8 @@
 import { spawnSync } from 'node:child_process';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { tobytes } from '../src/tobytes.ts';
-import { denseStrides, type Order, type Vec3 } from '../src/geometry.ts';
+import { tobytes } from '../src/stream/tobytes.ts';
+import { denseStrides, type Order, type Vec3 } from '../src/core/geometry.ts';
 
 const SHAPE: Vec3 = [512, 512, 256];
 const CHUNK: Vec3 = [64, 64, 64];

@@ -7,8 +7,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Chunker } from '../src/chunker.ts'; // from 'slabchunk' in your project
-import type { ChunkRecord } from '../src/record.ts';
+import { Chunker } from '../src/stream/chunker.ts'; // from 'slabchunk' in your project
+import type { ChunkRecord } from '../src/stream/record.ts';
 
 const shape = [100, 80, 50] as const; // [X, Y, Z], x fastest in the file
 const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'slabchunk-example-')), 'volume.raw');

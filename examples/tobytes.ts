@@ -3,8 +3,8 @@
  * chunks, print what came out, and check every chunk against a plain per-voxel slice.
  * Run: npm run example
  */
-import { tobytes } from '../src/tobytes.ts';
-import type { Order, Vec3 } from '../src/geometry.ts';
+import { tobytes } from '../src/stream/tobytes.ts';
+import type { Order, Vec3 } from '../src/core/geometry.ts';
 
 const shape: Vec3 = [96, 64, 40];
 const chunk: Vec3 = [32, 32, 20];

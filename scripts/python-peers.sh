@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the independent Zarr implementations the benches and test/interop.test.ts compare against:
+# Installs the independent Zarr implementations the benches and test/interop/interop.test.ts compare against:
 #   - tensorstore + numpy in a venv at .bench-data/venv (from the pip index or local mirror),
 #   - Debian's python3-zarr (zarr-python 2) for the system python3 (/usr/bin/python3).
 # Each part is optional: a failure prints a skip message and the script still exits 0, because the

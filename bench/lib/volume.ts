@@ -6,8 +6,8 @@
  * so a slab can be regenerated on its own (tests compare against it without reading the file).
  */
 import { open } from 'node:fs/promises';
-import { bytesPerElement, type DType } from '../../src/dtype.ts';
-import type { Vec3 } from '../../src/geometry.ts';
+import { bytesPerElement, type DType } from '../../src/core/dtype.ts';
+import type { Vec3 } from '../../src/core/geometry.ts';
 
 /** Highest foreground value before noise; integer dtypes get their value range's scale. */
 function peakFor(dtype: DType): number {

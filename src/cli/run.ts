@@ -5,10 +5,10 @@
 import fs from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { Readable, Writable } from 'node:stream';
-import { SlabchunkError } from '../errors.ts';
-import { CONVERT_OPTIONS, type ConvertOptions } from '../options.ts';
-import { formatShape, reverse, type Vec3 } from '../geometry.ts';
-import { detectPart } from '../partition.ts';
+import { SlabchunkError } from '../core/errors.ts';
+import { CONVERT_OPTIONS, type ConvertOptions } from '../ops/options.ts';
+import { formatShape, reverse, type Vec3 } from '../core/geometry.ts';
+import { detectPart } from '../ops/partition.ts';
 import { progressReporter } from './progress.ts';
 
 export interface CliIO {
@@ -88,7 +88,7 @@ async function convertCommand(argv: string[], io: CliIO): Promise<number> {
   }
   const part = detectPart(io.env ?? process.env, values.part as string | undefined, parts);
   if (part) options.part = part;
-  const { prepareConvert } = await import('../convert.ts');
+  const { prepareConvert } = await import('../ops/convert.ts');
   const [input, store] = args as [string, string];
   const progress = progressReporter(io.stderr, 'convert', showProgress(values, io));
   const signal = interruptSignal();
@@ -133,7 +133,7 @@ async function convertCommand(argv: string[], io: CliIO): Promise<number> {
 async function infoCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, args } = parse(argv, {}, ['store']);
   if (values.help) return help(io);
-  const { inspectStore } = await import('../inspect.ts');
+  const { inspectStore } = await import('../ops/inspect.ts');
   const info = await inspectStore(args[0]!);
   if (values.json) {
     io.stdout.write(`${JSON.stringify(info, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))}\n`);
@@ -164,7 +164,7 @@ async function verifyCommand(argv: string[], io: CliIO): Promise<number> {
   if (values.help) return help(io);
   const endian = values.endian === undefined ? undefined : CONVERT_OPTIONS.find((o) => o.name === 'endian')!.parse(values.endian);
   const header = values.header === undefined ? undefined : CONVERT_OPTIONS.find((o) => o.name === 'header')!.parse(values.header);
-  const { verifyStore } = await import('../verify.ts');
+  const { verifyStore } = await import('../ops/verify.ts');
   const [input, store] = args as [string, string];
   const progress = progressReporter(io.stderr, 'verify', showProgress(values, io));
   try {
@@ -189,8 +189,8 @@ async function verifyCommand(argv: string[], io: CliIO): Promise<number> {
 async function exportCommand(argv: string[], io: CliIO): Promise<number> {
   const { values, args } = parse(argv, {}, ['store', 'output']);
   if (values.help) return help(io);
-  const { exportStore } = await import('../export.ts');
-  const { openStore } = await import('../reader.ts');
+  const { exportStore } = await import('../ops/export.ts');
+  const { openStore } = await import('../zarr/reader.ts');
   const [store, output] = args as [string, string];
   // The store is opened before the output is created: a mistyped store path must not truncate a file.
   const opened = await openStore(store);

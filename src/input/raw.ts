@@ -1,0 +1,65 @@
+/**
+ * The volume input `convert` and `verify` read: a file path, `-` for standard input, or any Readable. Checked
+ * once (exists, not a folder, the right size for a regular file), then streamed with the header skipped.
+ */
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import type { DType } from '../core/dtype.ts';
+import { SlabchunkError } from '../core/errors.ts';
+import type { Vec3 } from '../core/geometry.ts';
+import { checkInputSize } from './size.ts';
+
+export interface VolumeInput {
+  /** The path as given, `-`, or `<stream>`. */
+  readonly name: string;
+  /** A regular file: byte ranges can be read without reading what comes before (parts, resume). */
+  readonly seekable: boolean;
+  /**
+   * The volume's bytes `[start, end)` (header excluded). A range needs a seekable input; without one, the whole
+   * volume from its first byte.
+   */
+  read(range?: readonly [number, number]): Readable;
+}
+
+/** Checks `input` against the volume's geometry; throws EINVALID / ESIZE (the caller's to fix) before anything is read. */
+export async function openVolumeInput(input: string | Readable, shape: Vec3, dtype: DType, header: number): Promise<VolumeInput> {
+  if (typeof input !== 'string' || input === '-') {
+    const stream = typeof input === 'string' ? process.stdin : input;
+    return { name: typeof input === 'string' ? '-' : '<stream>', seekable: false, read: () => skipHeader(stream, header) };
+  }
+  const stat = await fsp.stat(input).catch((cause: NodeJS.ErrnoException) => {
+    throw new SlabchunkError('EINVALID', `cannot read input ${input}: ${cause.code ?? cause.message}; check the path`, { cause });
+  });
+  if (stat.isDirectory()) throw new SlabchunkError('EINVALID', `input ${input} is a directory; give the raw volume file`);
+  if (!stat.isFile()) {
+    // A pipe or device (e.g. `<(zcat scan.raw.gz)`): it cannot seek, so it is read like standard input.
+    return { name: input, seekable: false, read: () => skipHeader(fs.createReadStream(input, { highWaterMark: 1 << 20 }), header) };
+  }
+  checkInputSize(input, stat.size, shape, dtype, header);
+  return {
+    name: input,
+    seekable: true,
+    read: (range) => fs.createReadStream(input, {
+      start: header + (range?.[0] ?? 0),
+      ...(range ? { end: header + range[1] - 1 } : {}),
+      highWaterMark: 1 << 20,
+    }),
+  };
+}
+
+/** `stream` without its first `count` bytes (a header where we cannot seek). */
+function skipHeader(stream: Readable, count: number): Readable {
+  if (count === 0) return stream;
+  return Readable.from((async function* () {
+    let left = count;
+    for await (const piece of stream as AsyncIterable<Buffer>) {
+      if (left >= piece.length) {
+        left -= piece.length;
+        continue;
+      }
+      yield left > 0 ? piece.subarray(left) : piece;
+      left = 0;
+    }
+  })(), { objectMode: false });
+}

@@ -1,0 +1,231 @@
+/**
+ * `convert()`: a raw volume (file or stream) to a Zarr store — the Chunker → ZarrSink pipeline plus the checks,
+ * partitioning across array jobs, resume and interrupt handling around it.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline as streamPipeline, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Chunker, planChunker, type ChunkerOptions } from '../stream/chunker.ts';
+import { SlabchunkError } from '../core/errors.ts';
+import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
+import { partRows, type Part } from './partition.ts';
+import { openVolumeInput } from '../input/raw.ts';
+import type { ChunkRecord } from '../stream/record.ts';
+import { readRowMarkers } from '../zarr/markers.ts';
+import { checkJoinDir, checkStoreDir, FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
+import { checkJoinable, resolveSinkOptions, storeDocs, ZarrSink, type ZarrSinkOptions } from '../zarr/sink.ts';
+
+/** Progress of a running conversion, reported to `onProgress`. */
+export interface Progress {
+  /** Volume bytes read so far (header excluded). */
+  bytesIn: number;
+  /** Volume bytes this run reads in all (header excluded; this part's rows not yet done). */
+  bytesTotal: number;
+}
+
+export interface ConvertRunOptions extends ConvertOptions {
+  /** Called as input bytes arrive (at most once per input piece). */
+  onProgress?: (progress: Progress) => void;
+  /**
+   * Aborting stops reading, lets in-flight chunk writes finish, marks the rows that completed, and rejects
+   * with `SlabchunkError('EINTERRUPTED')`; the store is kept for `resume`.
+   */
+  signal?: AbortSignal;
+}
+
+/** What a finished conversion did. */
+export interface Summary {
+  input: string;
+  store: string;
+  options: ResolvedConvertOptions;
+  /** This process's part of an array job, when partitioned. */
+  part?: Part;
+  /** Chunk-rows (shard-rows when sharding) along the input's slowest axis this run owns: `[first, end)` of `rowsTotal`. */
+  rows: readonly [number, number];
+  rowsTotal: number;
+  /** Rows of this run's range that were already done (`resume`) and not read again. */
+  rowsSkipped: number;
+  /** Volume bytes read (header excluded). */
+  bytesIn: number;
+  /** Bytes of chunk files written (encoded). */
+  bytesWritten: number;
+  chunksWritten: number;
+  /** Shard files written (sharded stores; their inner chunks count in `chunksWritten`). */
+  shardsWritten: number;
+  /** Chunks not written because every voxel equals the fill value. */
+  chunksSkipped: number;
+  seconds: number;
+  /** Input throughput in MB/s (10^6 bytes). */
+  mbPerSecond: number;
+  /** Peak resident memory of this process so far. */
+  peakRssBytes: number;
+}
+
+/** A conversion whose arguments, input and output have been checked; nothing is created until `run()`. */
+export interface PreparedConvert {
+  readonly options: ResolvedConvertOptions;
+  readonly part?: Part;
+  /** Rows `[first, end)` this run owns, of `rowsTotal`; slabs `[z0, z1)` of the input they cover. */
+  readonly rows: readonly [number, number];
+  readonly rowsTotal: number;
+  readonly slabs: readonly [number, number];
+  run(): Promise<Summary>;
+}
+
+/**
+ * Converts a raw volume into a Zarr store at `output`.
+ * `input` is a file path, `-` for standard input, or any Readable of the volume's bytes.
+ * A failed run removes the store it created; a partitioned or resumed run keeps the rows already done.
+ */
+export async function convert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<Summary> {
+  return (await prepareConvert(input, output, options)).run();
+}
+
+/**
+ * Every check `convert` makes before it creates anything: the options, the geometry, a file input's size
+ * against the shape, and the output path. Errors thrown here are the caller's to fix (the CLI exits 2);
+ * errors from `run()` are failures of the run (exit 1).
+ */
+export async function prepareConvert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<PreparedConvert> {
+  const opts = resolveConvertOptions(options);
+  const chunkerOptions: ChunkerOptions = {
+    shape: opts.shape,
+    dtype: opts.dtype,
+    chunk: opts.chunk,
+    // Chunks in the input's own order are C-order chunks of the stored axes (reversed for F): no transposition.
+    order: opts.inputOrder,
+    edge: 'pad',
+    fill: opts.fill,
+    inputOrder: opts.inputOrder,
+    endian: opts.endian,
+    ...(opts.shard ? { shard: opts.shard } : {}),
+    ...(opts.maxRowBytes !== undefined ? { maxRowBytes: opts.maxRowBytes } : {}),
+  };
+  const plan = planChunker(chunkerOptions);
+  const join = opts.part !== undefined || opts.resume;
+  const sinkOptions: ZarrSinkOptions = {
+    shape: opts.shape,
+    dtype: opts.dtype,
+    chunk: opts.chunk,
+    codec: opts.codec,
+    zarrFormat: opts.zarrFormat,
+    fill: opts.fill,
+    writeEmptyChunks: opts.writeEmptyChunks,
+    inputOrder: opts.inputOrder,
+    overwrite: opts.overwrite,
+    join,
+    rowMarkers: true,
+    fsync: opts.fsync,
+    ...(opts.shard ? { shard: opts.shard, shardIndex: opts.shardIndex } : {}),
+    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
+    ...(opts.attributes ? { attributes: opts.attributes } : {}),
+  };
+  const sinkResolved = resolveSinkOptions(sinkOptions);
+
+  // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
+  const depth = plan.rowDepth;
+  const fileDepth = plan.file.shape[2];
+  const rowsTotal = Math.ceil(fileDepth / depth);
+  const rows = opts.part ? partRows(rowsTotal, opts.part.index, opts.part.count) : ([0, rowsTotal] as const);
+  const slabsOf = (a: number, b: number): [number, number] => [Math.min(a * depth, fileDepth), Math.min(b * depth, fileDepth)];
+
+  const source = await openVolumeInput(input, opts.shape, opts.dtype, opts.header);
+  if (join && !source.seekable) {
+    throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
+  }
+  // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
+  const job = { inputEndian: opts.endian, inputHeader: opts.header };
+  if (join) {
+    await checkJoinDir(output);
+    await checkJoinable(new FileSystemStore(output), output, storeDocs(sinkResolved, job));
+  } else await checkStoreDir(output, opts.overwrite);
+
+  return {
+    options: opts,
+    ...(opts.part ? { part: opts.part } : {}),
+    rows,
+    rowsTotal,
+    slabs: slabsOf(rows[0], rows[1]),
+    async run() {
+      const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
+      const done = opts.resume ? await readRowMarkers(output) : new Set<number>();
+      // A killed run may have left temporaries; with parts, other writers may be using theirs.
+      if (opts.resume && !opts.part) await removeTempFiles(output);
+      const runs = pendingRuns(rows, done);
+      const rowsSkipped = rows[1] - rows[0] - runs.reduce((n, [a, b]) => n + b - a, 0);
+      const slabRuns = runs.map(([a, b]) => slabsOf(a, b));
+      const bytesTotal = slabRuns.reduce((n, [z0, z1]) => n + (z1 - z0) * plan.slabBytes, 0);
+      const sink = new ZarrSink(output, { ...sinkOptions, job });
+      let bytesIn = 0;
+      const count = (piece: Buffer) => {
+        bytesIn += piece.length;
+        options.onProgress?.({ bytesIn: Math.min(bytesIn, bytesTotal), bytesTotal });
+      };
+      // One pipeline into the sink, whatever the number of runs (resume leaves gaps): each run is its own
+      // byte range through its own Chunker, their records one after the other.
+      const records = async function* (): AsyncGenerator<ChunkRecord> {
+        for (const zRange of slabRuns) {
+          const bytes = source.read(source.seekable ? [zRange[0] * plan.slabBytes, zRange[1] * plan.slabBytes] : undefined);
+          bytes.on('data', count);
+          yield* streamPipeline(bytes, new Chunker({ ...chunkerOptions, zRange }), () => {}) as AsyncIterable<ChunkRecord>;
+        }
+      };
+      const started = process.hrtime.bigint();
+      try {
+        await pipeline(records, sink, options.signal ? { signal: options.signal } : {});
+      } catch (error) {
+        // In-flight writes finish and complete rows get their markers before the sink closes.
+        if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
+        if (options.signal?.aborted) {
+          const marked = await readRowMarkers(output);
+          throw new SlabchunkError('EINTERRUPTED', `interrupted after ${countIn(marked, rows)} of ${rows[1] - rows[0]} rows; rerun with --resume to continue`, { cause: error });
+        }
+        // A failed fresh run leaves nothing behind: the folder it made, or what it put in an empty one. (A
+        // refusal, ESTORE, means the folder changed under us since the check: it is not ours to clean.)
+        const refused = error instanceof SlabchunkError && error.code === 'ESTORE';
+        if (!join && !refused) {
+          if (before === 'missing') await fsp.rm(output, { recursive: true, force: true });
+          else for (const entry of await fsp.readdir(output)) await fsp.rm(path.join(output, entry), { recursive: true, force: true });
+        }
+        throw error;
+      }
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      return {
+        input: source.name,
+        store: output,
+        options: opts,
+        ...(opts.part ? { part: opts.part } : {}),
+        rows,
+        rowsTotal,
+        rowsSkipped,
+        bytesIn,
+        bytesWritten: sink.stats.bytesStored,
+        chunksWritten: sink.stats.chunksWritten,
+        chunksSkipped: sink.stats.chunksSkipped,
+        shardsWritten: sink.stats.shardsWritten,
+        seconds,
+        mbPerSecond: seconds > 0 ? bytesIn / 1e6 / seconds : 0,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+      };
+    },
+  };
+}
+
+/** The rows of `[first, end)` not in `done`, as contiguous `[a, b)` runs (each one read in one stream). */
+export function pendingRuns(rows: readonly [number, number], done: ReadonlySet<number>): [number, number][] {
+  const runs: [number, number][] = [];
+  for (let r = rows[0]; r < rows[1]; r++) {
+    if (done.has(r)) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[1] === r) last[1] = r + 1;
+    else runs.push([r, r + 1]);
+  }
+  return runs;
+}
+
+function countIn(marked: ReadonlySet<number>, rows: readonly [number, number]): number {
+  let n = 0;
+  for (const r of marked) if (r >= rows[0] && r < rows[1]) n++;
+  return n;
+}
