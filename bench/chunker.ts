@@ -15,7 +15,9 @@ import { PassThrough, Readable, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Chunker, cutChunk, planChunker, rowCuts, type ChunkerPlan } from '../src/stream/chunker.ts';
+import { Chunker, planChunker, type ChunkerPlan } from '../src/stream/chunker.ts';
+import { cutChunk } from '../src/stream/cut.ts';
+import { RowBuffer } from '../src/stream/row-buffer.ts';
 import { bytesPerElement, parseDType, type DType } from '../src/core/dtype.ts';
 import { parseOrder, product, type Order, type Vec3 } from '../src/core/geometry.ts';
 
@@ -78,10 +80,11 @@ async function timeThrough(total: number, transform: Transform, objectMode: bool
 
 /** Cutting chunks out of one row buffer with no stream around it: the ceiling the copy kernel sets. */
 function cutOnlyBytesPerSecond(plan: ChunkerPlan): number {
-  const row = Buffer.alloc(plan.rowBytes, 1);
+  const row = new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes);
+  for (const band of row.bands) band.fill(1);
   const rows = Math.min(4, plan.rows[1]);
   const t0 = process.hrtime.bigint();
-  for (let gz = 0; gz < rows; gz++) for (const cut of rowCuts(plan, 0)) cutChunk(plan, [row], 0, cut);
+  for (let gz = 0; gz < rows; gz++) for (const cut of plan.layout.rowCuts(0)) cutChunk(plan, row, 0, cut);
   return (rows * plan.rowBytes) / (Number(process.hrtime.bigint() - t0) / 1e9);
 }
 

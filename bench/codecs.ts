@@ -11,8 +11,7 @@ import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 import zlib from 'node:zlib';
 import Zstd from 'numcodecs/zstd';
-import { encodeWith, loadCodecs } from '../src/zarr/codecs/index.ts';
-import { parseCodec } from '../src/zarr/codecs/spec.ts';
+import { encodeWith, loadCodecs, parseCodec } from '../src/zarr/codecs/index.ts';
 import { volumeBuffer } from './lib/volume.ts';
 
 const { values } = parseArgs({ options: { mib: { type: 'string', default: '64' } } });

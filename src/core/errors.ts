@@ -1,22 +1,29 @@
 /**
- * Every error slabchunk raises. `code` says what went wrong in a form scripts can switch on;
- * the message names the numbers involved and the fix.
+ * Every error slabchunk raises. `code` says what went wrong in a form scripts can switch on; the message names
+ * the numbers involved, the place (file, chunk key) and the fix. Configuration errors (`EINVALID`, `ESIZE` found
+ * before reading, `ESTORE`) are raised before anything is written; the others are faults of a running job.
  */
 export type ErrorCode =
-  /** An option or argument is invalid (shape, chunk, dtype, order, ...), or cannot be met (a row buffer too large). */
+  /** An option or argument is invalid (shape, chunk, dtype, order, ...), or cannot be met (a row too large). */
   | 'EINVALID'
   /** The input holds fewer or more bytes than the declared shape and dtype need. */
   | 'ESIZE'
   /** The output store exists, is not ours, or disagrees with the options. */
   | 'ESTORE'
-  /** An encode or write of one chunk failed. */
+  /** Reading failed: the input, a store's metadata or one of its chunks. */
+  | 'EREAD'
+  /** An encode or write failed. */
   | 'EWRITE'
+  /** A buffer the run needs could not be allocated. */
+  | 'EMEMORY'
+  /** A stream building block was fed records it cannot take (outside the grid, the wrong size, shards cut short). */
+  | 'ERECORD'
   /** The run was interrupted by a signal. */
   | 'EINTERRUPTED';
 
 export interface SlabchunkErrorOptions {
   cause?: unknown;
-  /** The chunk or store key the error concerns, when there is one. */
+  /** The chunk or store key (or file) the error concerns, when there is one. */
   key?: string;
   expected?: number | bigint | string;
   actual?: number | bigint | string;
@@ -41,4 +48,23 @@ export class SlabchunkError extends Error {
 /** Shorthand for a configuration error: raised before any data moves. */
 export function invalid(message: string, options?: SlabchunkErrorOptions): SlabchunkError {
   return new SlabchunkError('EINVALID', message, options);
+}
+
+/** The message of anything thrown, for wrapping it into a message of our own. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * `error` as a SlabchunkError: itself when it already is one, else wrapped with `code` and `context` (which says
+ * where, e.g. "could not read c/0/1/2 in brain.zarr") and the original as `cause`.
+ */
+export function wrapError(error: unknown, code: ErrorCode, context: string, options: Omit<SlabchunkErrorOptions, 'cause'> = {}): SlabchunkError {
+  if (error instanceof SlabchunkError) return error;
+  return new SlabchunkError(code, `${context}: ${messageOf(error)}`, { ...options, cause: error });
+}
+
+/** True for a filesystem error meaning "no such file or directory". */
+export function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
 }

@@ -121,7 +121,3 @@ export function volumeBytes(shape: Vec3, bytesPerElement: number): number {
   return product(shape) * bytesPerElement;
 }
 
-/** `[a, b, c]` -> `[c, b, a]`: C-layout volumes are handled as F-layout volumes with axes reversed. */
-export function reverse(v: Vec3): Vec3 {
-  return [v[2], v[1], v[0]];
-}

@@ -1,29 +1,16 @@
 /**
- * The volume input `convert` and `verify` read: a file path, `-` for standard input, or any Readable. Checked
- * once (exists, not a folder, the right size for a regular file), then streamed with the header skipped.
+ * Raw volumes: a file path, `-` for standard input, or any Readable. Checked once (exists, not a folder, the right
+ * size for a regular file), then streamed with the header skipped.
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import type { DType } from '../core/dtype.ts';
 import { SlabchunkError } from '../core/errors.ts';
-import type { Vec3 } from '../core/geometry.ts';
 import { checkInputSize } from './size.ts';
-
-export interface VolumeInput {
-  /** The path as given, `-`, or `<stream>`. */
-  readonly name: string;
-  /** A regular file: byte ranges can be read without reading what comes before (parts, resume). */
-  readonly seekable: boolean;
-  /**
-   * The volume's bytes `[start, end)` (header excluded). A range needs a seekable input; without one, the whole
-   * volume from its first byte.
-   */
-  read(range?: readonly [number, number]): Readable;
-}
+import type { VolumeGeometry, VolumeInput } from './types.ts';
 
 /** Checks `input` against the volume's geometry; throws EINVALID / ESIZE (the caller's to fix) before anything is read. */
-export async function openVolumeInput(input: string | Readable, shape: Vec3, dtype: DType, header: number): Promise<VolumeInput> {
+export async function openRawInput(input: string | Readable, { shape, dtype, header }: VolumeGeometry): Promise<VolumeInput> {
   if (typeof input !== 'string' || input === '-') {
     const stream = typeof input === 'string' ? process.stdin : input;
     return { name: typeof input === 'string' ? '-' : '<stream>', seekable: false, read: () => skipHeader(stream, header) };

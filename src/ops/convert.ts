@@ -1,20 +1,24 @@
 /**
  * `convert()`: a raw volume (file or stream) to a Zarr store — the Chunker → ZarrSink pipeline plus the checks,
- * partitioning across array jobs, resume and interrupt handling around it.
+ * partitioning across array jobs, resume and interrupt handling around it. Options are resolved once, by the
+ * option table; the Chunker plan and the sink config are projections of them.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { Chunker, planChunker, type ChunkerOptions } from '../stream/chunker.ts';
-import { SlabchunkError } from '../core/errors.ts';
+import { SlabchunkError, wrapError } from '../core/errors.ts';
+import { openInput } from '../input/index.ts';
+import { Chunker } from '../stream/chunker.ts';
+import { chunkerPlanOf } from '../stream/plan.ts';
+import type { ChunkRecord } from '../stream/record.ts';
+import { checkJoinable, storeDocs } from '../zarr/join.ts';
+import { readRowMarkers } from '../zarr/markers.ts';
+import { ZarrSink } from '../zarr/sink.ts';
+import { sinkOptionsOf } from '../zarr/sink-options.ts';
+import { checkJoinDir, checkStoreDir, FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
-import { openVolumeInput } from '../input/raw.ts';
-import type { ChunkRecord } from '../stream/record.ts';
-import { readRowMarkers } from '../zarr/markers.ts';
-import { checkJoinDir, checkStoreDir, FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
-import { checkJoinable, resolveSinkOptions, storeDocs, ZarrSink, type ZarrSinkOptions } from '../zarr/sink.ts';
 
 /** Progress of a running conversion, reported to `onProgress`. */
 export interface Progress {
@@ -89,74 +93,45 @@ export async function convert(input: string | Readable, output: string, options:
  */
 export async function prepareConvert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<PreparedConvert> {
   const opts = resolveConvertOptions(options);
-  const chunkerOptions: ChunkerOptions = {
-    shape: opts.shape,
-    dtype: opts.dtype,
-    chunk: opts.chunk,
-    // Chunks in the input's own order are C-order chunks of the stored axes (reversed for F): no transposition.
-    order: opts.inputOrder,
-    edge: 'pad',
-    fill: opts.fill,
-    inputOrder: opts.inputOrder,
-    endian: opts.endian,
-    ...(opts.shard ? { shard: opts.shard } : {}),
-    ...(opts.maxRowBytes !== undefined ? { maxRowBytes: opts.maxRowBytes } : {}),
-  };
-  const plan = planChunker(chunkerOptions);
-  const join = opts.part !== undefined || opts.resume;
-  const sinkOptions: ZarrSinkOptions = {
-    shape: opts.shape,
-    dtype: opts.dtype,
-    chunk: opts.chunk,
-    codec: opts.codec,
-    zarrFormat: opts.zarrFormat,
-    fill: opts.fill,
-    writeEmptyChunks: opts.writeEmptyChunks,
-    inputOrder: opts.inputOrder,
-    overwrite: opts.overwrite,
-    join,
-    rowMarkers: true,
-    fsync: opts.fsync,
-    ...(opts.shard ? { shard: opts.shard, shardIndex: opts.shardIndex } : {}),
-    ...(opts.concurrency !== undefined ? { concurrency: opts.concurrency } : {}),
-    ...(opts.attributes ? { attributes: opts.attributes } : {}),
-  };
-  const sinkResolved = resolveSinkOptions(sinkOptions);
+  // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
+  const plan = chunkerPlanOf(opts);
+  // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
+  const job = { inputEndian: opts.endian, inputHeader: opts.header };
+  const sinkOptions = sinkOptionsOf(opts, job);
+  const { join } = sinkOptions;
+  const { layout } = plan;
 
   // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
-  const depth = plan.rowDepth;
-  const fileDepth = plan.file.shape[2];
-  const rowsTotal = Math.ceil(fileDepth / depth);
-  const rows = opts.part ? partRows(rowsTotal, opts.part.index, opts.part.count) : ([0, rowsTotal] as const);
-  const slabsOf = (a: number, b: number): [number, number] => [Math.min(a * depth, fileDepth), Math.min(b * depth, fileDepth)];
+  const fileDepth = layout.file.shape[2];
+  const rows = opts.part ? partRows(layout.rowsTotal, opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
+  const slabsOf = (a: number, b: number): [number, number] => [Math.min(a * layout.rowDepth, fileDepth), Math.min(b * layout.rowDepth, fileDepth)];
 
-  const source = await openVolumeInput(input, opts.shape, opts.dtype, opts.header);
+  const source = await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
   }
-  // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
-  const job = { inputEndian: opts.endian, inputHeader: opts.header };
+  const store = new FileSystemStore(output);
   if (join) {
     await checkJoinDir(output);
-    await checkJoinable(new FileSystemStore(output), output, storeDocs(sinkResolved, job));
+    await checkJoinable(store, storeDocs(sinkOptions, job));
   } else await checkStoreDir(output, opts.overwrite);
 
   return {
     options: opts,
     ...(opts.part ? { part: opts.part } : {}),
     rows,
-    rowsTotal,
+    rowsTotal: layout.rowsTotal,
     slabs: slabsOf(rows[0], rows[1]),
     async run() {
       const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
-      const done = opts.resume ? await readRowMarkers(output) : new Set<number>();
+      const done = opts.resume ? await readRowMarkers(store) : new Set<number>();
       // A killed run may have left temporaries; with parts, other writers may be using theirs.
       if (opts.resume && !opts.part) await removeTempFiles(output);
       const runs = pendingRuns(rows, done);
       const rowsSkipped = rows[1] - rows[0] - runs.reduce((n, [a, b]) => n + b - a, 0);
       const slabRuns = runs.map(([a, b]) => slabsOf(a, b));
       const bytesTotal = slabRuns.reduce((n, [z0, z1]) => n + (z1 - z0) * plan.slabBytes, 0);
-      const sink = new ZarrSink(output, { ...sinkOptions, job });
+      const sink = new ZarrSink(output, sinkOptions);
       let bytesIn = 0;
       const count = (piece: Buffer) => {
         bytesIn += piece.length;
@@ -168,7 +143,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
         for (const zRange of slabRuns) {
           const bytes = source.read(source.seekable ? [zRange[0] * plan.slabBytes, zRange[1] * plan.slabBytes] : undefined);
           bytes.on('data', count);
-          yield* streamPipeline(bytes, new Chunker({ ...chunkerOptions, zRange }), () => {}) as AsyncIterable<ChunkRecord>;
+          yield* streamPipeline(bytes, new Chunker(chunkerPlanOf(opts, zRange)), () => {}) as AsyncIterable<ChunkRecord>;
         }
       };
       const started = process.hrtime.bigint();
@@ -178,7 +153,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
         // In-flight writes finish and complete rows get their markers before the sink closes.
         if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
         if (options.signal?.aborted) {
-          const marked = await readRowMarkers(output);
+          const marked = await readRowMarkers(store);
           throw new SlabchunkError('EINTERRUPTED', `interrupted after ${countIn(marked, rows)} of ${rows[1] - rows[0]} rows; rerun with --resume to continue`, { cause: error });
         }
         // A failed fresh run leaves nothing behind: the folder it made, or what it put in an empty one. (A
@@ -188,7 +163,8 @@ export async function prepareConvert(input: string | Readable, output: string, o
           if (before === 'missing') await fsp.rm(output, { recursive: true, force: true });
           else for (const entry of await fsp.readdir(output)) await fsp.rm(path.join(output, entry), { recursive: true, force: true });
         }
-        throw error;
+        // Whatever is not ours already came from reading the input.
+        throw wrapError(error, 'EREAD', `could not read ${source.name}`);
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {
@@ -197,7 +173,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
         options: opts,
         ...(opts.part ? { part: opts.part } : {}),
         rows,
-        rowsTotal,
+        rowsTotal: layout.rowsTotal,
         rowsSkipped,
         bytesIn,
         bytesWritten: sink.stats.bytesStored,

@@ -2,16 +2,20 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DType } from '../core/dtype.ts';
-import { gridShape, product, type Order, type Vec3 } from '../core/geometry.ts';
-import { openStore } from '../zarr/reader.ts';
+import { wrapError } from '../core/errors.ts';
+import { product, type Order, type Vec3 } from '../core/geometry.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
-import { indexBytes, type IndexLocation } from '../zarr/shard.ts';
+import { openStore } from '../zarr/reader.ts';
+import { indexRange, readShardIndex, type IndexLocation } from '../zarr/shard.ts';
+import { FileSystemStore } from '../zarr/stores/filesystem.ts';
 
 export interface StoreInfo {
   path: string;
   format: 2 | 3;
   /** Stored shape, slowest axis first. */
   shape: Vec3;
+  /** The volume's shape `[X, Y, Z]` (the input's axes). */
+  volumeShape: Vec3;
   dimensionNames?: readonly string[];
   dtype: DType;
   /** Chunk shape (inner chunk when sharded), slowest first. */
@@ -35,38 +39,43 @@ export interface StoreInfo {
   rowsTotal: number;
 }
 
+/** What `slabchunk info` reports: geometry, codecs, and how much of the grid is on disk. EREAD names what failed. */
 export async function inspectStore(storePath: string): Promise<StoreInfo> {
   const store = await openStore(storePath);
-  const grid = gridShape(store.shape, store.shard ?? store.chunks);
+  const { layout } = store;
+  const { stored, file } = layout;
   let filesPresent = 0;
   let bytesOnDisk = 0;
   let innerChunksPresent = 0;
-  const perShard = store.shard ? product(store.shard) / product(store.chunks) : 0;
-  for await (const file of walk(storePath)) {
-    bytesOnDisk += file.size;
-    if (file.metadata) continue;
-    filesPresent++;
-    if (store.shard) innerChunksPresent += await countInner(file.path, file.size, perShard, store.shardIndex ?? 'end');
+  try {
+    for await (const entry of walk(storePath)) {
+      bytesOnDisk += entry.size;
+      if (entry.metadata) continue;
+      filesPresent++;
+      if (stored.shard) innerChunksPresent += await countInner(entry.path, entry.size, layout.chunksPerShard, store.shardIndex!);
+    }
+  } catch (error) {
+    throw wrapError(error, 'EREAD', `could not read ${storePath}`);
   }
-  const rowsDone = (await readRowMarkers(storePath)).size;
+  const rowsDone = (await readRowMarkers(new FileSystemStore(storePath))).size;
   return {
     path: storePath,
     format: store.format,
-    shape: store.shape,
+    shape: stored.shape,
+    volumeShape: layout.shape,
     ...(store.dimensionNames ? { dimensionNames: store.dimensionNames } : {}),
     dtype: store.dtype,
-    chunks: store.chunks,
-    ...(store.shard ? { shard: store.shard } : {}),
+    chunks: stored.chunks,
+    ...(stored.shard ? { shard: stored.shard } : {}),
     fill: store.fill,
-    inputOrder: store.inputOrder,
+    inputOrder: layout.inputOrder,
     codecs: store.format === 3 ? store.metadata.codecs : { compressor: store.metadata.compressor, filters: store.metadata.filters },
-    filesTotal: product(grid),
+    filesTotal: product(file.fileGrid),
     filesPresent,
-    ...(store.shard ? { innerChunksPresent, innerChunksTotal: product(gridShape(store.shape, store.chunks)) } : {}),
+    ...(stored.shard ? { innerChunksPresent, innerChunksTotal: product(file.grid) } : {}),
     bytesOnDisk,
     ...(rowsDone > 0 ? { rowsDone } : {}),
-    // Stored axis 0 is the input's slowest axis (z for F input, x for C input): rows run along it.
-    rowsTotal: grid[0],
+    rowsTotal: layout.rowsTotal,
   };
 }
 
@@ -83,16 +92,14 @@ async function* walk(dir: string, hidden = false): AsyncGenerator<{ path: string
   }
 }
 
-/** Inner chunks present in one shard file: index entries whose offset is not 2^64-1. */
-async function countInner(file: string, size: number, count: number, location: IndexLocation): Promise<number> {
-  const length = indexBytes(count);
-  const handle = await fsp.open(file, 'r');
+/** Inner chunks present in one shard file: its index entries that are not absent. */
+async function countInner(path: string, size: number, count: number, location: IndexLocation): Promise<number> {
+  const [start, end] = indexRange(size, count, location);
+  const handle = await fsp.open(path, 'r');
   try {
-    const index = Buffer.alloc(length);
-    await handle.read(index, 0, length, location === 'start' ? 0 : size - length);
-    let present = 0;
-    for (let i = 0; i < count; i++) if (index.readBigUInt64LE(i * 16) !== 0xffff_ffff_ffff_ffffn) present++;
-    return present;
+    const index = Buffer.alloc(end - start);
+    await handle.read(index, 0, index.length, start);
+    return readShardIndex(index, count).filter((entry) => entry !== undefined).length;
   } finally {
     await handle.close();
   }

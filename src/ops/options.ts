@@ -1,16 +1,19 @@
 /**
- * The option table `convert()` and the CLI share: one place for names, defaults, parsing and help,
- * so the API and the command line cannot drift apart.
+ * The option table: every option of `convert()` and `slabchunk convert` — name, type, default, check, CLI flag and
+ * doc line — in one place. `convert()`, the CLI's parser, `--help` and the README's table derive from it; the
+ * Chunker and the ZarrSink take their defaults and checks for shared options from it too. A field of
+ * {@link ConvertOptions} without a row is a compile error.
  */
+import { availableParallelism } from 'node:os';
+import { bytesPerElement, fillBytes, parseDType, type DType } from '../core/dtype.ts';
 import { invalid } from '../core/errors.ts';
-import { parseDType, type DType } from '../core/dtype.ts';
-import { checkShard, checkVec3, parseOrder, type Order, type Vec3 } from '../core/geometry.ts';
-import type { Endian } from '../stream/chunker.ts';
-import { checkPart, parsePart, type Part } from './partition.ts';
-import { parseCodec } from '../zarr/codecs/spec.ts';
+import { checkShard, checkVec3, parseOrder, product, type Order, type Vec3 } from '../core/geometry.ts';
+import type { ZarrFormat } from '../core/layout.ts';
+import { COMPRESSOR_GRAMMARS, checkCodecFits, parseCodec, type CodecSpec } from '../zarr/codecs/index.ts';
 import type { IndexLocation } from '../zarr/shard.ts';
-import { DEFAULT_CODEC } from '../zarr/sink.ts';
+import { checkPart, parsePart, type Part } from './partition.ts';
 
+export type Endian = 'little' | 'big';
 
 /** Options of {@link convert} (and of `slabchunk convert`). Only `shape` is required. */
 export interface ConvertOptions {
@@ -24,10 +27,10 @@ export interface ConvertOptions {
   shard?: Vec3;
   /** Where each shard keeps its index: `end` (default) or `start`. */
   shardIndex?: IndexLocation;
-  /** `raw`, `gzip[:level]`, `zstd[:level]` or `blosc[:cname[:clevel[:shuffle]]]`. Default `zstd:3`. */
+  /** `raw`, `gzip[:level]`, `zstd[:level]` or `blosc[:cname[:clevel[:shuffle]]]`, optionally `+crc32c`. Default `zstd:3`. */
   codec?: string;
   /** Zarr format. Default 3. */
-  zarrFormat?: 2 | 3;
+  zarrFormat?: ZarrFormat;
   /** Layout of the input file: F (x fastest, the default) or C (z fastest, numpy's default). */
   inputOrder?: Order;
   /** Byte order of the input's elements. Default `little`. Stores are always little-endian. */
@@ -38,55 +41,73 @@ export interface ConvertOptions {
   fill?: number | bigint;
   /** Write chunks whose every voxel equals the fill value. Default false (they are skipped). */
   writeEmptyChunks?: boolean;
-  /** Chunks encoding or writing at once. Default 4 × cores, fewer when chunks are large (ZarrSink decides). */
+  /** Chunks encoding or writing at once. Default 4 × cores, fewer when chunks are large (≤ 256 MiB in flight), at least 2. */
   concurrency?: number;
-  /** Replace an existing non-empty store. Default false: such a store is refused. */
+  /** Largest row (chunk-row, or shard-row) held in memory, in bytes. Default 4 GiB. */
+  maxRowBytes?: number;
+  /** Flush every file to the disk before renaming it into place, so a power loss tears nothing. Default false. */
+  fsync?: boolean;
+  /** Replace an existing Zarr store. Default false: a non-empty path is refused. */
   overwrite?: boolean;
   /** Extra attributes to store with the array. */
   attributes?: Record<string, unknown>;
-  /** Flush every file to the disk before renaming it into place, so a power loss tears nothing. Default false. */
-  fsync?: boolean;
-  /** Largest row (chunk-row, or shard-row) held in memory, in bytes. Default 4 GiB. */
-  maxRowBytes?: number;
-  /** Convert only this part's share of the chunk-rows (an array job's task); parts share the store. */
+  /** Convert only this part's share of the rows (an array job's task); parts share the store. */
   part?: Part;
   /** Skip rows an earlier run marked done; the store's options must equal these. Default false. */
   resume?: boolean;
 }
 
-type Optional = 'shard' | 'attributes' | 'concurrency' | 'part' | 'maxRowBytes';
-export type ResolvedConvertOptions = Required<Omit<ConvertOptions, Optional>> & Pick<ConvertOptions, Optional>;
+type Optional = 'shard' | 'attributes' | 'part';
+/** Every option checked and defaulted, once per run. */
+export type ResolvedConvertOptions = Readonly<Required<Omit<ConvertOptions, Optional>> & Pick<ConvertOptions, Optional>>;
 
-type Kind = 'vec3' | 'string' | 'int' | 'boolean' | 'number';
-
-interface OptionSpec<K extends keyof ConvertOptions> {
-  readonly name: K;
+/** One option: how the CLI spells it, how it is documented, defaulted and checked. */
+export interface OptionRow<T> {
+  /** The CLI flag, without the dashes. */
   readonly flag: string;
-  readonly kind: Kind;
-  readonly valueName?: string;
-  readonly description: string;
-  /** Turns a CLI string (or an API value) into the typed value, with a clear error. */
-  readonly parse: (value: unknown) => NonNullable<ConvertOptions[K]>;
+  /** How help names the value (`X,Y,Z`); absent for switches. */
+  readonly value?: string;
+  /** One line: what it does. */
+  readonly doc: string;
+  /** The default as help and the README state it. */
+  readonly defaultText: string;
+  /** The default, from the options resolved before it (table order); undefined for none. */
+  readonly default: (resolved: Partial<ResolvedConvertOptions>) => T | undefined;
+  /**
+   * Checks a value (an API value, or the CLI's string) and returns it typed; EINVALID naming the option as `name`
+   * (the flag by default; the building blocks pass their own field names).
+   */
+  readonly parse: (value: unknown, name: string) => T;
 }
 
-const int = (name: string, min: number) => (value: unknown): number => {
+type Table = { readonly [K in keyof ConvertOptions]-?: OptionRow<NonNullable<ConvertOptions[K]>> };
+
+const GiB = 2 ** 30;
+/** Bytes of in-flight chunks the default concurrency aims to stay under. */
+const INFLIGHT_BYTES = 256 * 2 ** 20;
+const DEFAULT_CHUNK: Vec3 = [64, 64, 64];
+
+const int = (min: number) => (value: unknown, name: string): number => {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) {
-    throw invalid(`${name} must be an integer ≥ ${min}. Got: ${String(value)}`);
-  }
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) throw invalid(`${name} must be an integer ≥ ${min}. Got: ${String(value)}`);
   return n;
 };
 
-const vec3 = (name: string) => (value: unknown): Vec3 =>
+const vec3 = (value: unknown, name: string): Vec3 =>
   checkVec3(name, typeof value === 'string' ? value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s))) : value);
 
-const bool = (value: unknown): boolean => {
+const bool = (value: unknown, name: string): boolean => {
   if (typeof value === 'boolean') return value;
-  throw invalid(`expected true or false. Got: ${String(value)}`);
+  throw invalid(`${name} must be true or false. Got: ${String(value)}`);
+};
+
+const oneOf = <T extends string>(values: readonly T[]) => (value: unknown, name: string): T => {
+  if (values.includes(value as T)) return value as T;
+  throw invalid(`${name} must be ${values.map((v) => `'${v}'`).join(' or ')}. Got: ${String(value)}`);
 };
 
 /** Parses a fill value: an integer (kept exact as a bigint beyond 2^53), a float, NaN, ±Infinity. */
-export function parseFill(value: unknown): number | bigint {
+export function parseFill(value: unknown, name = 'fill'): number | bigint {
   if (typeof value === 'number' || typeof value === 'bigint') return value;
   if (typeof value === 'string') {
     const s = value.trim();
@@ -96,92 +117,175 @@ export function parseFill(value: unknown): number | bigint {
     }
     if (/^(-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?|NaN|-?Infinity)$/i.test(s)) return Number(s);
   }
-  throw invalid(`fill must be a number (e.g. 0, 255, -1.5, NaN). Got: ${String(value)}`);
+  throw invalid(`${name} must be a number (e.g. 0, 255, -1.5, NaN). Got: ${String(value)}`);
 }
 
 const UNITS: Record<string, number> = { '': 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30, t: 1e12, tb: 1e12, tib: 2 ** 40 };
 
 /** Parses a byte size: a number of bytes, or with a unit (`512MiB`, `12GiB`, `8G`, `1.5TB`). */
-export function parseSize(value: unknown): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+export function parseSize(value: unknown, name = 'size'): number {
+  if (typeof value === 'number') {
+    if (Number.isSafeInteger(value) && value > 0) return value;
+    throw invalid(`${name} must be a positive integer (bytes). Got: ${String(value)}`);
+  }
   const match = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value) : null;
   const unit = match ? UNITS[match[2]!.toLowerCase()] : undefined;
   const bytes = match && unit ? Math.floor(Number(match[1]) * unit) : NaN;
-  if (!Number.isSafeInteger(bytes) || bytes < 1) throw invalid(`size must be a number of bytes or e.g. 512MiB, 12GiB. Got: ${String(value)}`);
+  if (!Number.isSafeInteger(bytes) || bytes < 1) throw invalid(`${name} must be a number of bytes or e.g. 512MiB, 12GiB. Got: ${String(value)}`);
   return bytes;
 }
 
-function spec<K extends keyof ConvertOptions>(s: OptionSpec<K>): OptionSpec<K> {
-  return s;
+function parseCodecText(value: unknown, name: string): string {
+  if (typeof value !== 'string') throw invalid(`${name} must be a string such as zstd:3. Got: ${String(value)}`);
+  parseCodec(value);
+  return value;
 }
 
-/** Every option of `convert`, in the order `--help` lists them. */
-export const CONVERT_OPTIONS = [
-  spec({ name: 'shape', flag: 'shape', kind: 'vec3', valueName: 'X,Y,Z', description: 'volume shape, x fastest in the file (required)', parse: vec3('shape') }),
-  spec({ name: 'dtype', flag: 'dtype', kind: 'string', valueName: 'TYPE', description: 'bool, int8, uint8, int16, uint16, int32, uint32, int64, uint64, float32, float64 (default uint8)', parse: parseDType }),
-  spec({ name: 'chunk', flag: 'chunk', kind: 'vec3', valueName: 'X,Y,Z', description: 'chunk shape (default 64,64,64, clipped to the shape)', parse: vec3('chunk') }),
-  spec({ name: 'shard', flag: 'shard', kind: 'vec3', valueName: 'X,Y,Z', description: 'shard shape, a multiple of the chunk (Zarr v3; default none)', parse: vec3('shard') }),
-  spec({ name: 'shardIndex', flag: 'shard-index', kind: 'string', valueName: 'end|start', description: 'where each shard keeps its index (default end)', parse: (v) => { if (v !== 'start' && v !== 'end') throw invalid(`shard-index must be start or end. Got: ${String(v)}`); return v; } }),
-  spec({ name: 'codec', flag: 'codec', kind: 'string', valueName: 'SPEC', description: 'raw | gzip[:level] | zstd[:level] | blosc[:cname[:clevel[:shuffle]]] (default zstd:3)', parse: (v) => { if (typeof v !== 'string') throw invalid(`codec must be a string such as zstd:3. Got: ${String(v)}`); parseCodec(v); return v; } }),
-  spec({ name: 'zarrFormat', flag: 'zarr-format', kind: 'int', valueName: '3|2', description: 'Zarr format version (default 3)', parse: (v) => { const n = Number(v); if (n !== 2 && n !== 3) throw invalid(`zarr-format must be 2 or 3. Got: ${String(v)}`); return n; } }),
-  spec({ name: 'inputOrder', flag: 'input-order', kind: 'string', valueName: 'F|C', description: 'input layout: F = x fastest (default), C = z fastest (numpy default)', parse: (v) => parseOrder(v, 'input-order') }),
-  spec({ name: 'endian', flag: 'endian', kind: 'string', valueName: 'little|big', description: 'byte order of the input elements (default little)', parse: (v) => { if (v !== 'little' && v !== 'big') throw invalid(`endian must be little or big. Got: ${String(v)}`); return v; } }),
-  spec({ name: 'header', flag: 'header', kind: 'int', valueName: 'BYTES', description: 'bytes to skip at the start of the input (default 0)', parse: int('header', 0) }),
-  spec({ name: 'fill', flag: 'fill', kind: 'number', valueName: 'V', description: 'fill value of padding and absent chunks (default 0)', parse: parseFill }),
-  spec({ name: 'writeEmptyChunks', flag: 'write-empty-chunks', kind: 'boolean', description: 'also write chunks that hold only the fill value', parse: bool }),
-  spec({ name: 'concurrency', flag: 'concurrency', kind: 'int', valueName: 'N', description: 'chunks encoding/writing at once (default 4 × cores, fewer for big chunks)', parse: int('concurrency', 1) }),
-  spec({ name: 'maxRowBytes', flag: 'max-row-memory', kind: 'string', valueName: 'SIZE', description: 'largest chunk-row (shard-row) held in memory, e.g. 12GiB (default 4GiB)', parse: parseSize }),
-  spec({ name: 'fsync', flag: 'fsync', kind: 'boolean', description: 'flush each file to disk before renaming it into place (power-loss safe, slower)', parse: bool }),
-  spec({ name: 'overwrite', flag: 'overwrite', kind: 'boolean', description: 'replace an existing Zarr store', parse: bool }),
-  spec({ name: 'part', flag: 'part', kind: 'string', valueName: 'I/N', description: 'convert part I (0-based) of N; default: from SLURM_ARRAY_TASK_ID or JOB_COMPLETION_INDEX', parse: (v) => (typeof v === 'string' ? parsePart(v) : checkPartValue(v)) }),
-  spec({ name: 'resume', flag: 'resume', kind: 'boolean', description: 'skip rows an earlier run finished; rewrite the rest', parse: bool }),
-] as const;
+function parseAttributes(value: unknown, name: string): Record<string, unknown> {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch (cause) {
+      throw invalid(`${name} must be a JSON object, e.g. '{"sample": "brain 3"}'. Got: ${value}`, { cause });
+    }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw invalid(`${name} must be a JSON object. Got: ${String(value)}`);
+  return parsed as Record<string, unknown>;
+}
 
-function checkPartValue(value: unknown): Part {
+function parsePartValue(value: unknown, name: string): Part {
+  if (typeof value === 'string') return parsePart(value);
   const p = value as Partial<Part> | null;
   if (p === null || typeof p !== 'object' || p.index === undefined || p.count === undefined) {
-    throw invalid(`part must be { index, count }. Got: ${String(value)}`);
+    throw invalid(`${name} must be { index, count }. Got: ${String(value)}`);
   }
-  return checkPart(p.index, p.count, p.source ?? 'part option');
+  return checkPart(p.index, p.count, p.source ?? `${name} option`);
 }
 
-export const DEFAULT_CHUNK: Vec3 = [64, 64, 64];
+/** The default concurrency: 4 × cores, fewer when chunks are large (≤ 256 MiB in flight), at least 2. */
+export function defaultConcurrency(chunkBytes: number): number {
+  return Math.max(2, Math.min(4 * availableParallelism(), Math.floor(INFLIGHT_BYTES / chunkBytes)));
+}
 
-/** Applies defaults and checks every option; throws EINVALID naming the bad one. */
+const none = () => undefined;
+
+/** Every option of `convert`, in the order `--help` and the README list them. */
+export const OPTIONS = {
+  shape: { flag: 'shape', value: 'X,Y,Z', doc: 'volume shape, x fastest in the file', defaultText: 'required', default: none, parse: vec3 },
+  dtype: {
+    flag: 'dtype', value: 'TYPE', doc: '`bool`, `int8`, `uint8`, `int16`, `uint16`, `int32`, `uint32`, `int64`, `uint64`, `float32`, `float64`',
+    defaultText: '`uint8`', default: () => 'uint8', parse: (v) => parseDType(v),
+  },
+  chunk: {
+    flag: 'chunk', value: 'X,Y,Z', doc: 'chunk shape', defaultText: '`64,64,64`, clipped to the shape', parse: vec3,
+    default: (r) => r.shape && [Math.min(DEFAULT_CHUNK[0], r.shape[0]), Math.min(DEFAULT_CHUNK[1], r.shape[1]), Math.min(DEFAULT_CHUNK[2], r.shape[2])],
+  },
+  shard: { flag: 'shard', value: 'X,Y,Z', doc: 'shard shape, a multiple of the chunk (Zarr v3) — see Sharding', defaultText: 'none', default: none, parse: vec3 },
+  shardIndex: { flag: 'shard-index', value: 'end|start', doc: 'where each shard keeps its index', defaultText: '`end`', default: () => 'end', parse: oneOf(['start', 'end'] as const) },
+  codec: { flag: 'codec', value: 'SPEC', doc: `${COMPRESSOR_GRAMMARS.map((g) => `\`${g}\``).join(', ')}; add \`+crc32c\` for a checksum (v3)`, defaultText: '`zstd:3`', default: () => 'zstd:3', parse: parseCodecText },
+  zarrFormat: {
+    flag: 'zarr-format', value: '3|2', doc: 'Zarr format', defaultText: '`3`', default: () => 3,
+    parse: (v, name) => { const n = Number(v); if (n !== 2 && n !== 3) throw invalid(`${name} must be 2 or 3. Got: ${String(v)}`); return n; },
+  },
+  inputOrder: { flag: 'input-order', value: 'F|C', doc: 'input layout: F = x fastest, C = z fastest', defaultText: '`F`', default: () => 'F', parse: parseOrder },
+  endian: { flag: 'endian', value: 'little|big', doc: 'byte order of the input\'s elements (stores are little-endian)', defaultText: '`little`', default: () => 'little', parse: oneOf(['little', 'big'] as const) },
+  header: { flag: 'header', value: 'BYTES', doc: 'bytes to skip at the start of the input', defaultText: '`0`', default: () => 0, parse: int(0) },
+  fill: { flag: 'fill', value: 'V', doc: 'fill value of padding and absent chunks', defaultText: '`0`', default: () => 0, parse: parseFill },
+  writeEmptyChunks: { flag: 'write-empty-chunks', doc: 'also write chunks holding only the fill value', defaultText: 'off', default: () => false, parse: bool },
+  concurrency: {
+    flag: 'concurrency', value: 'N', doc: 'chunks encoding or writing at once', defaultText: '4 × cores, fewer for big chunks', parse: int(1),
+    default: (r) => r.chunk && r.dtype && defaultConcurrency(product(r.chunk) * bytesPerElement(r.dtype)),
+  },
+  maxRowBytes: { flag: 'max-row-memory', value: 'SIZE', doc: 'largest chunk-row (shard-row) held in memory, e.g. `12GiB` — see Memory', defaultText: '`4GiB`', default: () => 4 * GiB, parse: parseSize },
+  fsync: {
+    flag: 'fsync', doc: 'flush each file to the disk before renaming it into place: a power loss then tears nothing either (a crashed process never does); slower',
+    defaultText: 'off', default: () => false, parse: bool,
+  },
+  overwrite: { flag: 'overwrite', doc: 'replace an existing Zarr store (a non-Zarr folder is never deleted)', defaultText: 'off', default: () => false, parse: bool },
+  attributes: { flag: 'attributes', value: 'JSON', doc: 'attributes to store with the array, a JSON object', defaultText: 'none', default: none, parse: parseAttributes },
+  part: {
+    flag: 'part', value: 'I/N', doc: 'convert part I (0-based) of N — see Scaling out', parse: parsePartValue, default: none,
+    defaultText: 'from `SLURM_ARRAY_TASK_ID`, or `JOB_COMPLETION_INDEX` with `--parts N`',
+  },
+  resume: { flag: 'resume', doc: 'skip rows an earlier run finished, rewrite the rest', defaultText: 'off', default: () => false, parse: bool },
+} as const satisfies Table;
+
+export type OptionName = keyof typeof OPTIONS;
+
+/** The rows in table order, each with its name: what `--help` and the README list. */
+export const CONVERT_OPTIONS = (Object.keys(OPTIONS) as OptionName[]).map((name) => ({ name, ...(OPTIONS[name] as OptionRow<unknown>) }));
+
+/**
+ * Option `name` resolved: `value` checked, or the default when it is undefined. `resolved` holds the options
+ * the default may depend on (those before it in the table).
+ */
+export function resolveOption<K extends OptionName>(
+  name: K, value: unknown, resolved: Partial<ResolvedConvertOptions> = {}, label: string = OPTIONS[name].flag,
+): NonNullable<ConvertOptions[K]> | undefined {
+  const row = OPTIONS[name] as unknown as OptionRow<NonNullable<ConvertOptions[K]>>;
+  return value === undefined ? row.default(resolved) : row.parse(value, label);
+}
+
+/** Checks option `name`'s value (no default: undefined is refused as the row's parser refuses it). */
+export function checkOption<K extends OptionName>(name: K, value: unknown, label: string = OPTIONS[name].flag): NonNullable<ConvertOptions[K]> {
+  return (OPTIONS[name] as unknown as OptionRow<NonNullable<ConvertOptions[K]>>).parse(value, label);
+}
+
+/** Checks and defaults every option, then their combinations; throws EINVALID naming the bad one. Pure. */
 export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertOptions {
   if (options === null || typeof options !== 'object') throw invalid('convert options must be an object with at least `shape`');
   if (options.shape === undefined) throw invalid('shape is required: pass --shape X,Y,Z (x fastest in the file)');
-  const parsed: Record<string, unknown> = {};
-  for (const s of CONVERT_OPTIONS) {
-    const value = options[s.name];
-    if (value !== undefined) parsed[s.name] = s.parse(value);
+  const resolved: Record<string, unknown> = {};
+  for (const name of Object.keys(OPTIONS) as OptionName[]) {
+    const value = resolveOption(name, options[name], resolved as Partial<ResolvedConvertOptions>);
+    if (value !== undefined) resolved[name] = value;
   }
-  const shape = parsed.shape as Vec3;
-  const chunk = (parsed.chunk as Vec3 | undefined) ??
-    [Math.min(DEFAULT_CHUNK[0], shape[0]), Math.min(DEFAULT_CHUNK[1], shape[1]), Math.min(DEFAULT_CHUNK[2], shape[2])];
-  const zarrFormat = (parsed.zarrFormat as 2 | 3 | undefined) ?? 3;
-  const shard = parsed.shard === undefined ? undefined : checkShard(parsed.shard, chunk);
-  if (parsed.shardIndex !== undefined && !shard) throw invalid('--shard-index needs --shard: drop it, or give a shard shape');
-  if (shard && zarrFormat !== 3) throw invalid('sharding needs Zarr v3: drop --shard or use --zarr-format 3');
-  return {
-    shape,
-    dtype: (parsed.dtype as DType | undefined) ?? 'uint8',
-    chunk,
-    shard,
-    shardIndex: (parsed.shardIndex as IndexLocation | undefined) ?? 'end',
-    codec: (parsed.codec as string | undefined) ?? DEFAULT_CODEC,
-    zarrFormat,
-    inputOrder: (parsed.inputOrder as Order | undefined) ?? 'F',
-    endian: (parsed.endian as Endian | undefined) ?? 'little',
-    header: (parsed.header as number | undefined) ?? 0,
-    fill: (parsed.fill as number | bigint | undefined) ?? 0,
-    writeEmptyChunks: (parsed.writeEmptyChunks as boolean | undefined) ?? false,
-    ...(parsed.concurrency !== undefined ? { concurrency: parsed.concurrency as number } : {}),
-    overwrite: (parsed.overwrite as boolean | undefined) ?? false,
-    resume: (parsed.resume as boolean | undefined) ?? false,
-    fsync: (parsed.fsync as boolean | undefined) ?? false,
-    ...(parsed.maxRowBytes !== undefined ? { maxRowBytes: parsed.maxRowBytes as number } : {}),
-    ...(parsed.part !== undefined ? { part: parsed.part as Part } : {}),
-    attributes: options.attributes,
-  };
+  const r = resolved as ResolvedConvertOptions;
+  if (options.shardIndex !== undefined && !r.shard) throw invalid('--shard-index needs --shard: drop it, or give a shard shape');
+  if ((r.part !== undefined || r.resume) && r.overwrite) {
+    throw invalid('overwrite cannot be combined with joining a store (--part, --resume): delete the old store first');
+  }
+  checkArray(r);
+  return r;
 }
+
+/** What {@link checkArray} checks: the options that together must make a valid Zarr array. */
+export interface ArrayOptions {
+  readonly shape: Vec3;
+  readonly chunk: Vec3;
+  readonly dtype: DType;
+  readonly codec: string | CodecSpec;
+  readonly zarrFormat: ZarrFormat;
+  readonly fill: number | bigint | boolean;
+  readonly shard?: Vec3 | undefined;
+}
+
+/** The checks across options (each written once): sharding and crc32c need v3, the shard and fill fit, the codec takes the chunk. */
+export function checkArray(o: ArrayOptions): void {
+  const codec = typeof o.codec === 'string' ? parseCodec(o.codec) : o.codec;
+  if (o.shard !== undefined) {
+    checkShard(o.shard, o.chunk);
+    if (o.zarrFormat !== 3) throw invalid('sharding needs Zarr v3: drop --shard or use --zarr-format 3');
+  }
+  if (o.zarrFormat === 2 && codec.crc32c) throw invalid('crc32c is a Zarr v3 codec; drop +crc32c or use --zarr-format 3');
+  fillBytes(o.dtype, o.fill);
+  checkCodecFits(codec, product(o.chunk) * bytesPerElement(o.dtype));
+}
+
+/** Options only the command line has: how it reports, and the Kubernetes part count. */
+export interface CliOptions {
+  /** Number of parts, with JOB_COMPLETION_INDEX (a Kubernetes Indexed Job). */
+  parts?: number;
+  json?: boolean;
+  progress?: boolean;
+  noProgress?: boolean;
+}
+
+/** The command line's own rows, in the order `--help` lists them after the command's options. */
+export const CLI_OPTIONS = {
+  parts: { flag: 'parts', value: 'N', doc: 'number of parts, with `JOB_COMPLETION_INDEX` (Kubernetes Indexed Job) — see Scaling out', defaultText: 'none', default: none, parse: int(1) },
+  json: { flag: 'json', doc: 'print the result as JSON on stdout', defaultText: 'off', default: () => false, parse: bool },
+  progress: { flag: 'progress', doc: 'show the progress bar even when stderr is not a terminal', defaultText: 'on a terminal', default: () => false, parse: bool },
+  noProgress: { flag: 'no-progress', doc: 'never show the progress bar', defaultText: 'off', default: () => false, parse: bool },
+} as const satisfies { readonly [K in keyof CliOptions]-?: OptionRow<NonNullable<CliOptions[K]>> };

@@ -1,51 +1,47 @@
 /**
- * Opening stores we (or anyone) wrote, through zarrita: the read side `info`, `verify` and `export` share.
- * Stored axes are slowest first; `volumeAxes` says how they map back to the input's `[X, Y, Z]`.
+ * Opening stores we (or anyone) wrote, through zarrita: the read side `info`, `verify` and `export` share. The
+ * stored layout maps the array's axes (slowest first) back to the volume's `[X, Y, Z]`.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
 import type { RangeQuery } from '@zarrita/storage';
-import type { IndexLocation } from './shard.ts';
-import { SlabchunkError } from '../core/errors.ts';
 import { copyBlock } from '../core/copy.ts';
-import { isDType, type DType, type ElementSize } from '../core/dtype.ts';
-import type { Order, Vec3 } from '../core/geometry.ts';
+import { bytesPerElement, isDType, type DType, type ElementSize } from '../core/dtype.ts';
+import { isMissing, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import type { Vec3 } from '../core/geometry.ts';
+import { layoutOfStored, type StoredLayout, type ZarrFormat } from '../core/layout.ts';
+import type { IndexLocation } from './shard.ts';
 
 export interface OpenedStore {
   readonly path: string;
-  readonly format: 2 | 3;
+  readonly format: ZarrFormat;
   readonly array: zarr.Array<zarr.DataType, FileSystemStore>;
   /** The array's metadata document as stored (zarr.json, or .zarray for v2). */
   readonly metadata: Record<string, unknown>;
   readonly dtype: DType;
-  /** Stored shape, slowest axis first. */
-  readonly shape: Vec3;
-  /** Stored chunk (inner chunk when sharded), slowest axis first. */
-  readonly chunks: Vec3;
-  /** Shard shape, slowest axis first, when the array is sharded. */
-  readonly shard?: Vec3;
-  /** Where each shard keeps its index, when the array is sharded. */
+  /** How the array maps to the volume: shapes in both frames, keys, shards, rows. */
+  readonly layout: StoredLayout;
+  /** Where each shard keeps its index, when the array is sharded (the spec's default: the end). */
   readonly shardIndex?: IndexLocation;
+  /** The dimension names the store gives, if any. */
   readonly dimensionNames?: readonly string[];
-  /** The input layout this store was written from: `F` when its axes are z,y,x (the default). */
-  readonly inputOrder: Order;
   readonly fill: number | bigint | boolean;
 }
 
 /** Opens the array at `storePath`, v3 or v2, with a clear error when there is none. */
 export async function openStore(storePath: string): Promise<OpenedStore> {
-  const v3 = await readJson(path.join(storePath, 'zarr.json'));
+  const v3 = await readJson(storePath, 'zarr.json');
   const sharding = v3 ? shardingOf(v3) : undefined;
   const store = sharding?.indexLocation === 'start' ? suffixFromStart(new FileSystemStore(storePath)) : new FileSystemStore(storePath);
   let array: zarr.Array<zarr.DataType, FileSystemStore>;
   try {
     array = await zarr.open(store, { kind: 'array' });
   } catch (cause) {
-    throw new SlabchunkError('ESTORE', `no Zarr array at ${storePath}: ${(cause as Error).message}; give the path of a store slabchunk wrote`, { cause });
+    throw new SlabchunkError('ESTORE', `no Zarr array at ${storePath}: ${messageOf(cause)}; give the path of a store slabchunk wrote`, { cause });
   }
-  const metadata = v3 ?? (await readJson(path.join(storePath, '.zarray'))) ?? {};
+  const metadata = v3 ?? (await readJson(storePath, '.zarray')) ?? {};
   const format = v3 ? 3 : 2;
   if (array.shape.length !== 3) {
     throw new SlabchunkError('ESTORE', `${storePath} holds a ${array.shape.length}-D array; slabchunk handles 3-D volumes`);
@@ -53,25 +49,34 @@ export async function openStore(storePath: string): Promise<OpenedStore> {
   if (!isDType(array.dtype)) {
     throw new SlabchunkError('ESTORE', `${storePath} has dtype ${array.dtype}, which slabchunk does not handle`);
   }
-  let dimensionNames: readonly string[] | undefined;
-  if (format === 3) dimensionNames = (metadata.dimension_names as string[] | undefined) ?? undefined;
-  else {
-    const attrs = await readJson(path.join(storePath, '.zattrs'));
-    dimensionNames = (attrs?._ARRAY_DIMENSIONS as string[] | undefined) ?? undefined;
-  }
+  const dimensionNames = format === 3
+    ? (metadata.dimension_names as string[] | undefined)
+    : ((await readJson(storePath, '.zattrs'))?._ARRAY_DIMENSIONS as string[] | undefined);
   return {
     path: storePath,
     format,
     array,
     metadata,
     dtype: array.dtype,
-    shape: array.shape as unknown as Vec3,
-    chunks: array.chunks as unknown as Vec3,
-    ...(sharding ? { shard: sharding.shard, shardIndex: sharding.indexLocation } : {}),
+    layout: layoutOfStored({ shape: array.shape as unknown as Vec3, chunks: array.chunks as unknown as Vec3, shard: sharding?.shard, dimensionNames }),
+    ...(sharding ? { shardIndex: sharding.indexLocation } : {}),
     ...(dimensionNames ? { dimensionNames } : {}),
-    inputOrder: dimensionNames?.join(',') === 'x,y,z' ? 'C' : 'F',
     fill: array.fillValue as number | bigint | boolean,
   };
+}
+
+/**
+ * Chunk `coords` (grid coordinates in the volume's axes; an inner chunk when sharded) as its bytes in C order of
+ * the stored axes — for stores slabchunk wrote, exactly the record the Chunker cut. EREAD names the chunk.
+ */
+export async function readChunkBytes(store: OpenedStore, coords: Vec3): Promise<Uint8Array> {
+  try {
+    return cOrderBytes(await store.array.getChunk([...store.layout.toStored(coords)]), store.layout, bytesPerElement(store.dtype));
+  } catch (error) {
+    throw wrapError(error, 'EREAD', `could not read chunk ${store.layout.describe(coords, store.format)} of ${store.path}`, {
+      key: store.layout.describe(coords, store.format),
+    });
+  }
 }
 
 /**
@@ -92,33 +97,41 @@ function shardingOf(metadata: Record<string, unknown>): { shard: Vec3; indexLoca
   const sharding = codecs?.find((c) => c.name === 'sharding_indexed');
   if (!sharding) return undefined;
   const grid = metadata.chunk_grid as { configuration: { chunk_shape: number[] } };
+  // `end` is the sharding codec's own default when the metadata leaves the location out.
   return { shard: grid.configuration.chunk_shape as unknown as Vec3, indexLocation: sharding.configuration?.index_location ?? 'end' };
 }
 
-async function readJson(file: string): Promise<Record<string, unknown> | undefined> {
+/** A JSON document of the store; undefined when absent, EREAD naming the file when unreadable or not JSON. */
+async function readJson(storePath: string, name: string): Promise<Record<string, unknown> | undefined> {
+  const file = path.join(storePath, name);
+  let text: string;
   try {
-    return JSON.parse(await fsp.readFile(file, 'utf8')) as Record<string, unknown>;
+    text = await fsp.readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw error;
+    if (isMissing(error)) return undefined;
+    throw wrapError(error, 'EREAD', `could not read ${file}`, { key: name });
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (cause) {
+    throw new SlabchunkError('EREAD', `${file}: not valid JSON (${messageOf(cause)}); the store's metadata is damaged`, { key: name, cause });
   }
 }
 
-/** The raw little-endian bytes of a decoded zarrita chunk (TypedArray or BoolArray), without copying. */
-export function chunkBytes(data: { buffer: ArrayBufferLike; byteOffset: number; byteLength: number }): Uint8Array {
-  return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-}
-
 /**
- * A decoded chunk's bytes in C order of its stored axes. zarrita hands back C-ordered chunks for the
- * stores we write; a v2 store written with `order: "F"` elsewhere comes back F-strided and is reordered here.
+ * A decoded chunk's bytes in C order of its stored axes. zarrita hands back C-ordered chunks for the stores we
+ * write; a v2 store written with `order: "F"` elsewhere comes back F-strided and is reordered here.
  */
-export function cOrderBytes(chunk: zarr.Chunk<zarr.DataType>, elementSize: ElementSize): Uint8Array {
-  const bytes = chunkBytes(chunk.data as unknown as ArrayBufferView);
-  const [n0, n1, n2] = chunk.shape as unknown as Vec3;
-  const [s0, s1, s2] = chunk.stride as unknown as Vec3;
-  if (s2 === 1 && s1 === n2 && s0 === n1 * n2) return bytes;
+function cOrderBytes(chunk: zarr.Chunk<zarr.DataType>, layout: StoredLayout, es: ElementSize): Uint8Array {
+  const data = chunk.data as unknown as ArrayBufferView;
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  const shape = chunk.shape as unknown as Vec3;
+  const stride = chunk.stride as unknown as Vec3;
+  if (stride[2] === 1 && stride[1] === shape[2] && stride[0] === shape[1] * shape[2]) return bytes;
+  // Copied in the file frame (stored axes reversed), where C order of the stored axes is F order.
+  const fromStored = (v: Vec3): Vec3 => layout.toFile(layout.fromStored(v));
+  const n = fromStored(shape);
   const out = new Uint8Array(bytes.byteLength);
-  copyBlock({ data: out, offset: 0, strides: [1, n2, n1 * n2] }, { data: bytes, offset: 0, strides: [s2, s1, s0] }, [n2, n1, n0], elementSize);
+  copyBlock({ data: out, offset: 0, strides: [1, n[0], n[0] * n[1]] }, { data: bytes, offset: 0, strides: fromStored(stride) }, n, es);
   return out;
 }

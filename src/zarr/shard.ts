@@ -1,11 +1,11 @@
 /**
- * Zarr v3 `sharding_indexed` shards, built whole from their encoded inner chunks (never read-modify-write).
- * A shard is the present inner chunks back to back plus an index of `(offset, nbytes)` uint64 little-endian pairs,
- * one per inner chunk in C order over the shard's inner grid, `(2^64-1, 2^64-1)` for an absent chunk, encoded
- * with the `bytes` + `crc32c` index codecs (the index bytes, then their CRC32C, little-endian).
+ * The Zarr v3 `sharding_indexed` shard format, written and read here. A shard is the present inner chunks back to
+ * back plus an index of `(offset, nbytes)` uint64 little-endian pairs, one per inner chunk in C order over the
+ * shard's inner grid (`StoredLayout.slot`), `(2^64-1, 2^64-1)` for an absent chunk, encoded with the `bytes` +
+ * `crc32c` index codecs (the index bytes, then their CRC32C, little-endian). Shards are built whole from their
+ * encoded inner chunks, never read-modify-write.
  */
 import { crc32c } from '@node-rs/crc32';
-import type { Vec3 } from '../core/geometry.ts';
 
 export type IndexLocation = 'start' | 'end';
 
@@ -16,9 +16,10 @@ export function indexBytes(count: number): number {
   return count * 16 + 4;
 }
 
-/** Position of an inner chunk in its shard's index: C order over the inner grid (stored axes, slowest first). */
-export function innerIndex(inner: Vec3, perShard: Vec3): number {
-  return (inner[0] * perShard[1] + inner[1]) * perShard[2] + inner[2];
+/** Byte range `[start, end)` of the index in a shard file of `fileBytes` bytes. */
+export function indexRange(fileBytes: number, count: number, location: IndexLocation): readonly [number, number] {
+  const length = indexBytes(count);
+  return location === 'start' ? [0, length] : [fileBytes - length, fileBytes];
 }
 
 /**
@@ -48,4 +49,21 @@ export function assembleShard(chunks: readonly (Uint8Array | undefined)[], locat
   if (location === 'start') parts.unshift(index);
   else parts.push(index);
   return parts;
+}
+
+/** Where one inner chunk lies in its shard file; undefined for an absent one. */
+export interface IndexEntry {
+  readonly offset: number;
+  readonly nbytes: number;
+}
+
+/** The entries of an encoded index of `count` inner chunks (the bytes {@link indexRange} names). */
+export function readShardIndex(index: Uint8Array, count: number): (IndexEntry | undefined)[] {
+  const view = new DataView(index.buffer, index.byteOffset, index.byteLength);
+  const entries: (IndexEntry | undefined)[] = [];
+  for (let i = 0; i < count; i++) {
+    const offset = view.getBigUint64(i * 16, true);
+    entries.push(offset === ABSENT ? undefined : { offset: Number(offset), nbytes: Number(view.getBigUint64(i * 16 + 8, true)) });
+  }
+  return entries;
 }

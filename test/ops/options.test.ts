@@ -1,6 +1,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SlabchunkError } from '../../src/core/errors.ts';
+import { availableParallelism } from 'node:os';
 import { parseFill, parseSize, resolveConvertOptions, CONVERT_OPTIONS } from '../../src/ops/options.ts';
 import { checkInputSize, expectedInputBytes, sizeHints } from '../../src/input/size.ts';
 
@@ -20,15 +21,17 @@ test('defaults: uint8, 64³ clipped to the shape, zstd:3, v3, F input', () => {
   const o = resolveConvertOptions({ shape: [100, 30, 200] });
   assert.equal([o.dtype, o.chunk, o.codec, o.zarrFormat, o.inputOrder, o.endian, o.header, o.fill], ['uint8', [64, 30, 64], 'zstd:3', 3, 'F', 'little', 0, 0]);
   assert.is(o.writeEmptyChunks, false);
-  assert.is(o.concurrency, undefined, 'left to the sink, which sizes it to the chunks');
+  // Resolved here, once, from the chunk size: 4 × cores while 256 MiB of such chunks fit in flight.
+  assert.is(o.concurrency, Math.max(2, Math.min(4 * availableParallelism(), Math.floor(2 ** 28 / (64 * 30 * 64)))));
+  assert.is(resolveConvertOptions({ shape: [1024, 1024, 1024], chunk: [512, 512, 512], dtype: 'uint16' }).concurrency, 2, 'at least 2, even for huge chunks');
 });
 
 test('CLI strings and API values parse to the same options', () => {
   const fromCli: Record<string, unknown> = {};
-  const cli: Record<string, string | boolean> = { shape: '10,20,30', dtype: 'uint16', chunk: '5,5,5', 'zarr-format': '2', 'input-order': 'C', endian: 'big', header: '512', fill: '-1', concurrency: '3', 'write-empty-chunks': true };
-  for (const o of CONVERT_OPTIONS) if (cli[o.flag] !== undefined) fromCli[o.name] = o.parse(cli[o.flag]);
+  const cli: Record<string, string | boolean> = { shape: '10,20,30', dtype: 'int16', chunk: '5,5,5', 'zarr-format': '2', 'input-order': 'C', endian: 'big', header: '512', fill: '-1', concurrency: '3', 'write-empty-chunks': true };
+  for (const o of CONVERT_OPTIONS) if (cli[o.flag] !== undefined) fromCli[o.name] = o.parse(cli[o.flag], o.flag);
   const a = resolveConvertOptions(fromCli as never);
-  const b = resolveConvertOptions({ shape: [10, 20, 30], dtype: 'uint16', chunk: [5, 5, 5], zarrFormat: 2, inputOrder: 'C', endian: 'big', header: 512, fill: -1, concurrency: 3, writeEmptyChunks: true });
+  const b = resolveConvertOptions({ shape: [10, 20, 30], dtype: 'int16', chunk: [5, 5, 5], zarrFormat: 2, inputOrder: 'C', endian: 'big', header: 512, fill: -1, concurrency: 3, writeEmptyChunks: true });
   assert.equal(a, b);
 });
 
@@ -41,7 +44,7 @@ test('fill values: exact big integers, floats, NaN', () => {
 });
 
 test('sizes: bytes or units', () => {
-  assert.equal(['4096', '512MiB', '12GiB', '8G', '1.5kb'].map(parseSize), [4096, 512 * 2 ** 20, 12 * 2 ** 30, 8e9, 1500]);
+  assert.equal(['4096', '512MiB', '12GiB', '8G', '1.5kb'].map((s) => parseSize(s)), [4096, 512 * 2 ** 20, 12 * 2 ** 30, 8e9, 1500]);
   rejects(() => parseSize('12 parsecs'), 'EINVALID', /size must be a number of bytes or e\.g\. 512MiB/);
   rejects(() => parseSize('0'), 'EINVALID', /size must be/);
 });
@@ -55,6 +58,11 @@ test('bad options name the option and the value', () => {
   rejects(() => resolveConvertOptions({ shape: [1, 2, 3], header: -1 }), 'EINVALID', /header must be an integer ≥ 0/);
   rejects(() => resolveConvertOptions({ shape: [1, 2, 3], concurrency: 0 }), 'EINVALID', /concurrency must be an integer ≥ 1/);
   rejects(() => resolveConvertOptions({ shape: [8, 8, 8], shard: [8, 8, 8], zarrFormat: 2 }), 'EINVALID', /sharding needs Zarr v3/);
+  // Combinations are checked once, here, before anything is opened.
+  rejects(() => resolveConvertOptions({ shape: [8, 8, 8], dtype: 'uint16', fill: -1 }), 'EINVALID', /fill value -1 does not fit dtype uint16/);
+  rejects(() => resolveConvertOptions({ shape: [8, 8, 8], codec: 'zstd+crc32c', zarrFormat: 2 }), 'EINVALID', /crc32c is a Zarr v3 codec/);
+  rejects(() => resolveConvertOptions({ shape: [8, 8, 8], shardIndex: 'start' }), 'EINVALID', /--shard-index needs --shard/);
+  rejects(() => resolveConvertOptions({ shape: [8, 8, 8], resume: true, overwrite: true }), 'EINVALID', /overwrite cannot be combined/);
 });
 
 test('input size: exact match passes, mismatches name both sizes and what would fit', () => {

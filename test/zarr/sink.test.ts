@@ -13,9 +13,11 @@ import { SlabchunkError } from '../../src/core/errors.ts';
 import type { Order, Vec3 } from '../../src/core/geometry.ts';
 import type { ChunkRecord } from '../../src/stream/record.ts';
 import { buildMetadata } from '../../src/zarr/metadata.ts';
-import { FileSystemStore, type Store } from '../../src/zarr/stores/filesystem.ts';
-import { ZarrSink, type ZarrSinkOptions } from '../../src/zarr/sink.ts';
-import { parseCodec } from '../../src/zarr/codecs/spec.ts';
+import { FileSystemStore } from '../../src/zarr/stores/filesystem.ts';
+import type { Store } from '../../src/zarr/stores/types.ts';
+import { ZarrSink } from '../../src/zarr/sink.ts';
+import { resolveSinkOptions, type ZarrSinkOptions } from '../../src/zarr/sink-options.ts';
+import { failingStore } from '../lib/stores.ts';
 
 // ---- independent reference: volumes, chunks and keys computed per voxel here ----
 
@@ -118,8 +120,8 @@ async function readWithZarrita(dir: string): Promise<{ shape: number[]; bytes: U
   return { shape: arr.shape, bytes: new Uint8Array(d.buffer, d.byteOffset, d.byteLength) };
 }
 
-async function write(dir: string, records: ChunkRecord[], options: ZarrSinkOptions): Promise<ZarrSink> {
-  const sink = new ZarrSink(dir, options);
+async function write(target: string | Store, records: ChunkRecord[], options: ZarrSinkOptions): Promise<ZarrSink> {
+  const sink = new ZarrSink(target, options);
   await pipeline(Readable.from(records), sink);
   return sink;
 }
@@ -208,7 +210,7 @@ test('writeEmptyChunks keeps fill-only chunks', async () => {
 
 test('zarr.json: spec fields, explicit bytes codec, fill values as Zarr JSON', () => {
   const doc = (dtype: DType, fill: number | bigint | boolean, codec = 'zstd:3') =>
-    buildMetadata({ shape: [100, 50, 20], chunk: [64, 32, 16], dtype, fill, codec: parseCodec(codec), zarrFormat: 3, inputOrder: 'F', attributes: { units: 'nm' } })['zarr.json'];
+    buildMetadata(resolveSinkOptions({ shape: [100, 50, 20], chunk: [64, 32, 16], dtype, fill, codec, zarrFormat: 3, inputOrder: 'F', attributes: { units: 'nm' } }))['zarr.json'];
   const meta = JSON.parse(doc('uint16', 3));
   assert.equal(meta, {
     zarr_format: 3,
@@ -241,7 +243,7 @@ test('zarr.json: spec fields, explicit bytes codec, fill values as Zarr JSON', (
 
 test('.zarray/.zattrs: numcodecs compressor configs, order C, "/" separator, _ARRAY_DIMENSIONS', () => {
   const docs = (codec: string, fill: number | boolean = 0, dtype: DType = 'uint16') =>
-    buildMetadata({ shape: [100, 50, 20], chunk: [64, 32, 16], dtype, fill, codec: parseCodec(codec), zarrFormat: 2, inputOrder: 'F' });
+    buildMetadata(resolveSinkOptions({ shape: [100, 50, 20], chunk: [64, 32, 16], dtype, fill, codec, zarrFormat: 2, inputOrder: 'F' }));
   const d = docs('gzip:6');
   assert.equal(JSON.parse(d['.zarray']), {
     zarr_format: 2, shape: [20, 50, 100], chunks: [16, 32, 64], dtype: '<u2', compressor: { id: 'gzip', level: 6 },
@@ -300,7 +302,7 @@ test('a failing write ends with EWRITE naming the chunk; no torn file under a fi
   for (const failOnSet of [1, 2, 5, 9]) {
     const dir = tempDir();
     try {
-      const err = await write(dir, records, { shape, dtype: 'uint16', chunk, codec: 'zstd', concurrency: 4, store: new FileSystemStore(dir, { failOnSet }) })
+      const err = await write(failingStore(new FileSystemStore(dir), failOnSet), records, { shape, dtype: 'uint16', chunk, codec: 'zstd', concurrency: 4 })
         .then(() => null, (e: unknown) => e);
       assert.instance(err, SlabchunkError, `failOnSet ${failOnSet}`);
       const e = err as SlabchunkError;
@@ -331,12 +333,12 @@ test('a failing write ends with EWRITE naming the chunk; no torn file under a fi
   }
 });
 
-test('records of the wrong size or outside the grid are refused with EINVALID', async () => {
+test('records of the wrong size or outside the grid are refused with ERECORD (a run-time fault, not an option)', async () => {
   const dir = tempDir();
   try {
     const bad: ChunkRecord = { coords: [0, 0, 0], index: 0, shape: [2, 2, 2], data: Buffer.alloc(8) };
     const err = await write(dir, [bad], { shape: [4, 4, 4], dtype: 'uint16', chunk: [2, 2, 2] }).then(() => null, (e: unknown) => e);
-    assert.is((err as SlabchunkError).code, 'EINVALID');
+    assert.is((err as SlabchunkError).code, 'ERECORD');
     assert.is((err as SlabchunkError).expected, 16);
     rmSync(dir, { recursive: true, force: true });
     const out: ChunkRecord = { coords: [2, 0, 0], index: 2, shape: [2, 2, 2], data: Buffer.alloc(16) };
@@ -368,6 +370,8 @@ test('at most `concurrency` chunks in flight, and the source is not drained ahea
   const inner = new FileSystemStore(dir);
   let active = 0, maxActive = 0, done = 0, pulled = 0, maxAhead = 0;
   const slow: Store = {
+    location: dir,
+    list: (prefix) => inner.list(prefix),
     get: (k) => inner.get(k),
     has: (k) => inner.has(k),
     async set(key, value) {
@@ -387,7 +391,7 @@ test('at most `concurrency` chunks in flight, and the source is not drained ahea
     }
   }
   try {
-    const sink = new ZarrSink(dir, { shape, dtype: 'uint8', chunk, codec: 'raw', concurrency, writeEmptyChunks: true, store: slow });
+    const sink = new ZarrSink(slow, { shape, dtype: 'uint8', chunk, codec: 'raw', concurrency, writeEmptyChunks: true });
     await pipeline(Readable.from(source(), { highWaterMark: 1 }), sink);
     assert.is(done, records.length);
     assert.ok(maxActive <= concurrency && maxActive >= 2, `max in flight ${maxActive}`);

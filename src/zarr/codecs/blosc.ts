@@ -1,9 +1,8 @@
 /**
- * Blosc 1 frames (the format c-blosc 1.x, numcodecs `Blosc` and Zarr v3 `blosc` read), written here
- * because the WebAssembly build in numcodecs.js hard-codes `typesize = 4`, which makes byte
- * shuffle wrong for every other element size. The container is simple; the compression inside it is
- * libzstd (native, libuv pool) or zlib (node:zlib, libuv pool), so it runs off the main thread; only the
- * shuffle (word-wise, GB/s) runs on it.
+ * Blosc 1 frames (the format c-blosc 1.x, numcodecs `Blosc` and Zarr v3 `blosc` read), written here because the
+ * WebAssembly build in numcodecs.js hard-codes `typesize = 4`, which makes byte shuffle wrong for every other
+ * element size. The container is simple; the compression inside it is libzstd (native, libuv pool) or zlib
+ * (node:zlib, libuv pool), so it runs off the main thread; only the shuffle (word-wise, GB/s) runs on it.
  *
  * Layout (c-blosc README_CHUNK_FORMAT): a 16-byte header
  *   version=2, versionlz=1, flags, typesize, nbytes u32, blocksize u32, cbytes u32
@@ -14,9 +13,29 @@
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import { invalid } from '../../core/errors.ts';
-import { BLOSC_MAX_BYTES, type BloscCname, type BloscShuffle } from './spec.ts';
-import type { BytesCodec, CodecContext } from './types.ts';
-import { ZstdCodec } from './zstd.ts';
+import { parseLevel, type BytesCodec, type Compressor } from './types.ts';
+import { zstdCompress } from './zstd.ts';
+
+export type BloscCname = 'zstd' | 'zlib';
+export type BloscShuffle = 'noshuffle' | 'shuffle' | 'bitshuffle';
+
+export interface BloscConfig {
+  readonly name: 'blosc';
+  readonly cname: BloscCname;
+  readonly clevel: number;
+  readonly shuffle: BloscShuffle;
+}
+
+/** Largest chunk Blosc 1 can hold (BLOSC_MAX_BUFFERSIZE: 2^31 - 1 less its 16-byte header). */
+export const BLOSC_MAX_BYTES = 2 ** 31 - 1 - 16;
+
+const CNAMES: readonly BloscCname[] = ['zstd', 'zlib'];
+const SHUFFLES: readonly BloscShuffle[] = ['noshuffle', 'shuffle', 'bitshuffle'];
+/** Blosc compressors other libraries offer that we cannot encode: named in the error. */
+const OTHER_CNAMES = ['lz4', 'lz4hc', 'blosclz', 'snappy'];
+/** zstd level 5 with byte shuffle, as numcodecs' Blosc default but with zstd (lz4 is not available here). */
+const DEFAULTS = { cname: 'zstd', clevel: 5, shuffle: 'shuffle' } as const;
+const SHUFFLE_V2: Record<BloscShuffle, number> = { noshuffle: 0, shuffle: 1, bitshuffle: 2 };
 
 const deflate = promisify(zlib.deflate);
 
@@ -28,10 +47,111 @@ const FORMAT: Record<BloscCname, number> = { zlib: 3, zstd: 4 };
 /** Target block size: large enough for zstd/zlib to find long matches, small enough to parallelise. */
 const BLOCK_BYTES = 256 * 1024;
 
+function parse(args: readonly string[]): BloscConfig {
+  const cname = args[0] === undefined || args[0] === '' ? DEFAULTS.cname : args[0];
+  if (OTHER_CNAMES.includes(cname)) {
+    throw invalid(`blosc compressor ${cname} is not available: slabchunk encodes blosc with zstd or zlib (e.g. blosc:zstd:5:shuffle)`);
+  }
+  if (!CNAMES.includes(cname as BloscCname)) throw invalid(`unknown blosc compressor ${JSON.stringify(cname)}; use one of ${CNAMES.join(', ')}`);
+  const shuffle = args[2] === undefined || args[2] === '' ? DEFAULTS.shuffle : args[2];
+  if (!SHUFFLES.includes(shuffle as BloscShuffle)) throw invalid(`unknown blosc shuffle ${JSON.stringify(shuffle)}; use one of ${SHUFFLES.join(', ')}`);
+  return { name: 'blosc', cname: cname as BloscCname, clevel: parseLevel(args[1], 'blosc', 0, 9, DEFAULTS.clevel), shuffle: shuffle as BloscShuffle };
+}
+
+export const blosc: Compressor<BloscConfig> = {
+  name: 'blosc',
+  grammar: 'blosc[:cname[:clevel[:shuffle]]]',
+  maxArgs: 3,
+  parse,
+  format: (c) => `blosc:${c.cname}:${c.clevel}:${c.shuffle}`,
+  v3: (c, ctx) => ({
+    name: 'blosc',
+    configuration: { cname: c.cname, clevel: c.clevel, shuffle: c.shuffle, typesize: ctx.elementSize, blocksize: 0 },
+  }),
+  v2: (c) => ({ id: 'blosc', cname: c.cname, clevel: c.clevel, shuffle: SHUFFLE_V2[c.shuffle], blocksize: 0 }),
+  checkChunkBytes: (_c, chunkBytes) => {
+    if (chunkBytes > BLOSC_MAX_BYTES) {
+      throw invalid(`a chunk of ${chunkBytes} bytes is too large for blosc (at most ${BLOSC_MAX_BYTES}); use smaller chunks or zstd`);
+    }
+  },
+  load: async (c, ctx) => bloscEncoder(c, ctx.elementSize),
+};
+
 /** The inner compressor's level for blosc `clevel` 1-9, mapped as c-blosc maps it, so sizes match c-blosc's. */
 function innerLevel(cname: BloscCname, clevel: number): number {
   if (cname === 'zlib') return clevel;
   return clevel < 9 ? clevel * 2 - 1 : 22;
+}
+
+/** Block size for `nbytes`: a multiple of 8 elements, so bitshuffle covers whole blocks. */
+function blockSize(nbytes: number, typesize: number): number {
+  const unit = 8 * typesize;
+  return nbytes <= BLOCK_BYTES ? nbytes : Math.floor(BLOCK_BYTES / unit) * unit;
+}
+
+/**
+ * The encoder: blocks are shuffled and compressed one after the other, so a chunk holds at most one job on the
+ * thread pool, as every codec does, and the sink's concurrency stays the whole budget.
+ */
+function bloscEncoder(config: BloscConfig, typesize: number): BytesCodec {
+  const level = innerLevel(config.cname, config.clevel);
+  const inner: (block: Buffer) => Promise<Buffer> =
+    // clevel 0 means "store": returning the block itself marks it uncompressed
+    config.clevel === 0 ? async (block) => block
+    : config.cname === 'zstd' ? (block) => zstdCompress(block, level)
+    : (block) => deflate(block, { level });
+  let flags = FLAG_DONT_SPLIT | (FORMAT[config.cname] << 5);
+  let filter: ((s: Uint8Array, d: Uint8Array, t: number) => void) | null = null;
+  if (config.shuffle === 'shuffle') {
+    flags |= FLAG_SHUFFLE;
+    // c-blosc skips byte shuffle for 1-byte elements (it is the identity), but still sets the flag
+    if (typesize > 1) filter = byteShuffle;
+  } else if (config.shuffle === 'bitshuffle') {
+    flags |= FLAG_BITSHUFFLE;
+    filter = bitShuffle;
+  }
+  return {
+    kind: 'bytes_to_bytes',
+    async encode(data) {
+      const nbytes = data.length;
+      const blocksize = blockSize(nbytes, typesize);
+      const nblocks = nbytes === 0 ? 0 : Math.ceil(nbytes / blocksize);
+      const shuffled = filter ? Buffer.allocUnsafe(nbytes) : data;
+      const streams: Buffer[] = [];
+      let pending: Promise<Buffer> | undefined;
+      for (let k = 0; k < nblocks; k++) {
+        const start = k * blocksize;
+        const end = Math.min(start + blocksize, nbytes);
+        // Block k is shuffled while block k-1 compresses.
+        if (filter) filter(data.subarray(start, end), shuffled.subarray(start, end), typesize);
+        if (pending) streams.push(await pending);
+        pending = inner(shuffled.subarray(start, end));
+      }
+      if (pending) streams.push(await pending);
+      let cbytes = HEADER + 4 * nblocks;
+      for (let k = 0; k < nblocks; k++) cbytes += 4 + Math.min(streams[k].length, Math.min(blocksize, nbytes - k * blocksize));
+      const out = Buffer.allocUnsafe(cbytes);
+      out[0] = 2;
+      out[1] = 1;
+      out[2] = flags;
+      out[3] = typesize;
+      out.writeUInt32LE(nbytes, 4);
+      out.writeUInt32LE(blocksize, 8);
+      out.writeUInt32LE(cbytes, 12);
+      let pos = HEADER + 4 * nblocks;
+      for (let k = 0; k < nblocks; k++) {
+        const start = k * blocksize;
+        const size = Math.min(blocksize, nbytes - start);
+        out.writeUInt32LE(pos, HEADER + 4 * k);
+        // an incompressible block is stored as is: csize == block size tells readers so
+        const body = streams[k].length < size ? streams[k] : shuffled.subarray(start, start + size);
+        out.writeUInt32LE(body.length, pos);
+        body.copy(out, pos + 4);
+        pos += 4 + body.length;
+      }
+      return out;
+    },
+  };
 }
 
 /** Element words can be read with typed arrays only on little-endian hosts (all Node targets today). */
@@ -127,91 +247,4 @@ export function bitShuffle(src: Uint8Array, dst: Uint8Array, typesize: number): 
     }
   }
   dst.set(src.subarray(n * typesize), n * typesize);
-}
-
-/** Blosc with correct `typesize` (the element size) and shuffle. */
-export class BloscCodec implements BytesCodec {
-  readonly kind = 'bytes_to_bytes';
-  readonly cname: BloscCname;
-  readonly clevel: number;
-  readonly shuffle: BloscShuffle;
-  readonly typesize: number;
-  readonly #inner: (block: Buffer) => Promise<Buffer>;
-
-  constructor(cname: BloscCname, clevel: number, shuffle: BloscShuffle, typesize: number) {
-    this.cname = cname;
-    this.clevel = clevel;
-    this.shuffle = shuffle;
-    this.typesize = typesize;
-    const level = innerLevel(cname, clevel);
-    const zstd = new ZstdCodec(level);
-    this.#inner =
-      // clevel 0 means "store": returning the block itself marks it uncompressed
-      clevel === 0 ? async (block) => block
-      : cname === 'zstd' ? (block) => zstd.encode(block)
-      : (block) => deflate(block, { level });
-  }
-
-  static fromConfig(config: { cname: BloscCname; clevel: number; shuffle: BloscShuffle }, ctx: CodecContext): BloscCodec {
-    return new BloscCodec(config.cname, config.clevel, config.shuffle, ctx.elementSize);
-  }
-
-  /** Block size for `nbytes`: a multiple of 8 elements, so bitshuffle covers whole blocks. */
-  blockSize(nbytes: number): number {
-    const unit = 8 * this.typesize;
-    return nbytes <= BLOCK_BYTES ? nbytes : Math.floor(BLOCK_BYTES / unit) * unit;
-  }
-
-  async encode(data: Buffer): Promise<Buffer> {
-    const nbytes = data.length;
-    // resolveSinkOptions refuses such chunks up front; this guards direct use of the codec
-    if (nbytes > BLOSC_MAX_BYTES) throw invalid(`a chunk of ${nbytes} bytes is too large for blosc (at most ${BLOSC_MAX_BYTES})`);
-    const ts = this.typesize;
-    const blocksize = this.blockSize(nbytes);
-    const nblocks = nbytes === 0 ? 0 : Math.ceil(nbytes / blocksize);
-    let flags = FLAG_DONT_SPLIT | (FORMAT[this.cname] << 5);
-    let filter: ((s: Uint8Array, d: Uint8Array, t: number) => void) | null = null;
-    if (this.shuffle === 'shuffle') {
-      flags |= FLAG_SHUFFLE;
-      // c-blosc skips byte shuffle for 1-byte elements (it is the identity), but still sets the flag
-      if (ts > 1) filter = byteShuffle;
-    } else if (this.shuffle === 'bitshuffle') {
-      flags |= FLAG_BITSHUFFLE;
-      filter = bitShuffle;
-    }
-    const shuffled = filter ? Buffer.allocUnsafe(nbytes) : data;
-    const blocks: Promise<Buffer>[] = [];
-    for (let k = 0; k < nblocks; k++) {
-      const start = k * blocksize;
-      const end = Math.min(start + blocksize, nbytes);
-      if (filter) filter(data.subarray(start, end), shuffled.subarray(start, end), ts);
-      blocks.push(this.#inner(shuffled.subarray(start, end)));
-    }
-    const streams = await Promise.all(blocks);
-    let cbytes = HEADER + 4 * nblocks;
-    for (let k = 0; k < nblocks; k++) {
-      const size = Math.min(blocksize, nbytes - k * blocksize);
-      cbytes += 4 + Math.min(streams[k].length, size);
-    }
-    const out = Buffer.allocUnsafe(cbytes);
-    out[0] = 2;
-    out[1] = 1;
-    out[2] = flags;
-    out[3] = ts;
-    out.writeUInt32LE(nbytes, 4);
-    out.writeUInt32LE(blocksize, 8);
-    out.writeUInt32LE(cbytes, 12);
-    let pos = HEADER + 4 * nblocks;
-    for (let k = 0; k < nblocks; k++) {
-      const start = k * blocksize;
-      const size = Math.min(blocksize, nbytes - start);
-      out.writeUInt32LE(pos, HEADER + 4 * k);
-      // an incompressible block is stored as is: csize == block size tells readers so
-      const body = streams[k].length < size ? streams[k] : shuffled.subarray(start, start + size);
-      out.writeUInt32LE(body.length, pos);
-      body.copy(out, pos + 4);
-      pos += 4 + body.length;
-    }
-    return out;
-  }
 }

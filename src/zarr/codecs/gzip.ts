@@ -1,26 +1,28 @@
+/**
+ * gzip (RFC 1952), as Zarr v3 `gzip` and numcodecs `GZip`. node:zlib's async API runs on the libuv thread pool,
+ * so several chunks compress at once on every core.
+ */
 import { promisify } from 'node:util';
 import zlib from 'node:zlib';
-import type { BytesCodec } from './types.ts';
+import { parseLevel, type Compressor } from './types.ts';
 
-const gzip = promisify(zlib.gzip);
-
-/**
- * gzip (RFC 1952), as Zarr v3 `gzip` and numcodecs `GZip`. node:zlib's async API runs on the
- * libuv thread pool, so several chunks compress at once on every core.
- */
-export class GzipCodec implements BytesCodec {
-  readonly kind = 'bytes_to_bytes';
+export interface GzipConfig {
+  readonly name: 'gzip';
   readonly level: number;
-
-  constructor(level: number) {
-    this.level = level;
-  }
-
-  static fromConfig(config: { level: number }): GzipCodec {
-    return new GzipCodec(config.level);
-  }
-
-  encode(data: Buffer): Promise<Buffer> {
-    return gzip(data, { level: this.level });
-  }
 }
+
+/** numcodecs' and zarr-python's default. */
+const DEFAULT_LEVEL = 5;
+const gzipAsync = promisify(zlib.gzip);
+
+export const gzip: Compressor<GzipConfig> = {
+  name: 'gzip',
+  grammar: 'gzip[:level]',
+  maxArgs: 1,
+  parse: (args) => ({ name: 'gzip', level: parseLevel(args[0], 'gzip', 0, 9, DEFAULT_LEVEL) }),
+  format: (c) => `gzip:${c.level}`,
+  v3: (c) => ({ name: 'gzip', configuration: { level: c.level } }),
+  v2: (c) => ({ id: 'gzip', level: c.level }),
+  checkChunkBytes: () => undefined,
+  load: async ({ level }) => ({ kind: 'bytes_to_bytes', encode: (data) => gzipAsync(data, { level }) }),
+};

@@ -1,45 +1,65 @@
+/**
+ * Zstandard frames, as Zarr v3 `zstd` and numcodecs `Zstd`. The native binding (libzstd through napi-rs, prebuilt
+ * per platform) compresses on the libuv thread pool; bench/RESULTS.md `## codecs` says why it beats WebAssembly
+ * in a worker pool.
+ */
 import { createRequire } from 'node:module';
-import type { BytesCodec } from './types.ts';
+import { SlabchunkError } from '../../core/errors.ts';
+import { parseLevel, type Compressor } from './types.ts';
 
-/**
- * The napi-rs binding itself: the package's `index.js` wrapper (1.2.2) drops the `level` argument,
- * so every level would silently compress at zstd's default. `bindings.js` passes it through.
- */
-const binding = createRequire(import.meta.url)('@mongodb-js/zstd/bindings.js') as {
-  compress(data: Buffer, level: number): Promise<Buffer>;
-};
-
-/**
- * Zstandard frames, as Zarr v3 `zstd` and numcodecs `Zstd`. The native binding (libzstd through
- * napi-rs, prebuilt per platform) compresses on the libuv thread pool; bench/RESULTS.md `## codecs`
- * says why it beats WebAssembly in a worker pool.
- */
-export class ZstdCodec implements BytesCodec {
-  readonly kind = 'bytes_to_bytes';
+export interface ZstdConfig {
+  readonly name: 'zstd';
   readonly level: number;
-
-  constructor(level: number) {
-    this.level = level;
-  }
-
-  static fromConfig(config: { level: number }): ZstdCodec {
-    return new ZstdCodec(config.level);
-  }
-
-  async encode(data: Buffer): Promise<Buffer> {
-    return withContentSize(await binding.compress(data, this.level), data.length);
-  }
 }
+
+/** numcodecs' and zarr-python's default. */
+const DEFAULT_LEVEL = 3;
+
+interface Binding {
+  compress(data: Buffer, level: number): Promise<Buffer>;
+}
+let binding: Binding | undefined;
+
+/**
+ * The napi-rs binding itself, loaded on first use: the package's `index.js` wrapper (1.2.2) drops the `level`
+ * argument, so every level would silently compress at zstd's default. `bindings.js` passes it through.
+ */
+function zstdBinding(): Binding {
+  binding ??= createRequire(import.meta.url)('@mongodb-js/zstd/bindings.js') as Binding;
+  return binding;
+}
+
+/** One zstd frame of `data` at `level`, with its content size in the header. */
+export async function zstdCompress(data: Buffer, level: number): Promise<Buffer> {
+  return withContentSize(await zstdBinding().compress(data, level), data.length);
+}
+
+export const zstd: Compressor<ZstdConfig> = {
+  name: 'zstd',
+  grammar: 'zstd[:level]',
+  maxArgs: 1,
+  parse: (args) => ({ name: 'zstd', level: parseLevel(args[0], 'zstd', -131072, 22, DEFAULT_LEVEL) }),
+  format: (c) => `zstd:${c.level}`,
+  v3: (c) => ({ name: 'zstd', configuration: { level: c.level, checksum: false } }),
+  v2: (c) => ({ id: 'zstd', level: c.level }),
+  checkChunkBytes: () => undefined,
+  load: async ({ level }) => {
+    zstdBinding();
+    return { kind: 'bytes_to_bytes', encode: (data) => zstdCompress(data, level) };
+  },
+};
 
 const MAGIC = 0xfd2fb528;
 
 /**
- * Adds Frame_Content_Size to a zstd frame header that lacks it (RFC 8878 §3.1.1.1). The binding
- * compresses in streaming mode, which leaves the size out, and numcodecs (zarr-python 2) refuses such
- * frames ("invalid input data"). The size lives only in the header; the blocks do not depend on it.
+ * Adds Frame_Content_Size to a zstd frame header that lacks it (RFC 8878 §3.1.1.1). The binding compresses in
+ * streaming mode, which leaves the size out, and numcodecs (zarr-python 2) refuses such frames ("invalid input
+ * data"). The size lives only in the header; the blocks do not depend on it.
  */
 export function withContentSize(frame: Buffer, contentSize: number): Buffer {
-  if (frame.length < 6 || frame.readUInt32LE(0) !== MAGIC) throw new Error('zstd returned something that is not a zstd frame');
+  if (frame.length < 6 || frame.readUInt32LE(0) !== MAGIC) {
+    throw new SlabchunkError('EWRITE', 'libzstd returned something that is not a zstd frame; reinstall @mongodb-js/zstd');
+  }
   const fhd = frame[4];
   const singleSegment = (fhd >> 5) & 1;
   if (fhd >> 6 !== 0 || singleSegment) return frame; // the size is already there

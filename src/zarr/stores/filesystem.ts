@@ -1,30 +1,16 @@
 /**
- * The store layer: three methods on string keys (a missing key is `undefined`), with an atomic `set`.
- * The filesystem implementation writes each value to a dot-prefixed temporary file in the key's own
- * directory (Zarr readers ignore dot files) and renames it over the final name, so a reader or a
- * crashed run never sees a torn file under a final name.
+ * The filesystem store: each value is written to a dot-prefixed temporary file in the key's own directory (Zarr
+ * readers ignore dot files) and renamed over the final name, so a reader or a crashed run never sees a torn file
+ * under a final name. Also the checks and preparation of an output folder (empty, ours to replace, ours to join).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { SlabchunkError } from '../../core/errors.ts';
-
-export interface Store {
-  get(key: string): Promise<Uint8Array | undefined>;
-  has(key: string): Promise<boolean>;
-  /**
-   * Stores `value` under `key` atomically: readers see the old value (or none) or all of the new one.
-   * A list of parts is stored as their concatenation, without the caller concatenating them (a shard).
-   */
-  set(key: string, value: Uint8Array | readonly Uint8Array[]): Promise<void>;
-}
+import { isMissing, SlabchunkError } from '../../core/errors.ts';
+import { resolveOption } from '../../ops/options.ts';
+import type { Store } from './types.ts';
 
 export interface FileSystemStoreOptions {
-  /**
-   * Test hook: the `failOnSet`-th call of `set` (1-based) writes half its bytes to the temporary file,
-   * then fails as a full disk would. Lets tests prove that failures leave no torn or temporary files.
-   */
-  readonly failOnSet?: number;
   /**
    * Flush each file to the disk before renaming it into place, and the directory after, so a power loss
    * leaves every final name whole too (a process crash never tears one either way). Slower: one disk flush
@@ -36,6 +22,7 @@ export interface FileSystemStoreOptions {
 let tempCounter = 0;
 const TEMP_TAG = randomBytes(6).toString('hex');
 const TEMP_SUFFIX = '.partial';
+const isTemp = (name: string): boolean => name.startsWith('.') && name.endsWith(TEMP_SUFFIX);
 
 /**
  * Deletes the temporary files a killed writer left under `root` (never a final name). Only for a store no other
@@ -51,7 +38,7 @@ export async function removeTempFiles(root: string): Promise<number> {
     throw error;
   }
   for (const entry of entries) {
-    if (entry.isFile() && entry.name.startsWith('.') && entry.name.endsWith(TEMP_SUFFIX)) {
+    if (entry.isFile() && isTemp(entry.name)) {
       await rm(join(entry.parentPath ?? entry.path, entry.name), { force: true });
       removed++;
     }
@@ -69,28 +56,23 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-function isMissing(error: unknown): boolean {
-  return (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
-}
-
 /** A store in a directory; keys are `/`-separated paths below it. */
 export class FileSystemStore implements Store {
   readonly root: string;
-  readonly #failOnSet: number;
+  readonly location: string;
   readonly #fsync: boolean;
-  #sets = 0;
   /** Directories created (or being created) by this store: one mkdir per chunk directory, not per chunk. */
   readonly #dirs = new Map<string, Promise<unknown>>();
 
   constructor(root: string, options: FileSystemStoreOptions = {}) {
     this.root = resolve(root);
-    this.#failOnSet = options.failOnSet ?? 0;
-    this.#fsync = options.fsync ?? false;
+    this.location = root;
+    this.#fsync = resolveOption('fsync', options.fsync)!;
   }
 
   #path(key: string): string {
     if (key === '' || key.startsWith('/') || key.split('/').some((p) => p === '..' || p === '.' || p === '')) {
-      throw new TypeError(`invalid store key ${JSON.stringify(key)}`);
+      throw new SlabchunkError('ESTORE', `invalid store key ${JSON.stringify(key)}: keys are /-separated names without . or .. parts`, { key });
     }
     return join(this.root, key);
   }
@@ -113,6 +95,16 @@ export class FileSystemStore implements Store {
     }
   }
 
+  async list(prefix: string): Promise<string[]> {
+    try {
+      const entries = await readdir(this.#path(prefix), { withFileTypes: true });
+      return entries.filter((e) => e.isFile() && !isTemp(e.name)).map((e) => e.name);
+    } catch (error) {
+      if (isMissing(error)) return [];
+      throw error;
+    }
+  }
+
   async set(key: string, value: Uint8Array | readonly Uint8Array[]): Promise<void> {
     const path = this.#path(key);
     const dir = dirname(path);
@@ -124,16 +116,10 @@ export class FileSystemStore implements Store {
       made.catch(() => this.#dirs.delete(dir));
     }
     await made;
-    const n = ++this.#sets;
     // Parts of an array job on other machines (or containers) share the directory and may share our pid.
     const temp = join(dir, `.${basename(path)}.${process.pid}.${TEMP_TAG}.${++tempCounter}${TEMP_SUFFIX}`);
     const handle = await open(temp, 'wx');
     try {
-      if (n === this.#failOnSet) {
-        const whole = value instanceof Uint8Array ? value : Buffer.concat(value);
-        await handle.write(whole, 0, whole.length >> 1);
-        throw Object.assign(new Error(`injected failure on write ${n} (${key})`), { code: 'ENOSPC' });
-      }
       // writeFile on an open handle writes at its position, so the parts land one after the other.
       for (const part of value instanceof Uint8Array ? [value] : value) await handle.writeFile(part);
       if (this.#fsync) await handle.sync();

@@ -1,0 +1,37 @@
+/** The commands: what each takes (for parsing and help) and where its code is, loaded on use so `--help` is instant. */
+import type { CommandSpec, RowName } from './args.ts';
+import type { Command } from './io.ts';
+import { OPTIONS } from '../ops/options.ts';
+
+const REPORTING: readonly RowName[] = ['json', 'progress', 'noProgress'];
+
+export interface CommandEntry extends CommandSpec {
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
+  convert: {
+    args: ['input|-', 'store'],
+    summary: 'raw volume (file or stdin) to a Zarr store',
+    options: [...(Object.keys(OPTIONS) as RowName[]), 'parts', ...REPORTING],
+    load: async () => (await import('./commands/convert.ts')).convertCommand,
+  },
+  info: {
+    args: ['store'],
+    summary: 'shape, dtype, chunks, codecs, chunks present, bytes on disk, rows done',
+    options: REPORTING,
+    load: async () => (await import('./commands/info.ts')).infoCommand,
+  },
+  verify: {
+    args: ['input|-', 'store'],
+    summary: 're-read both and name every chunk that differs (geometry comes from the store)',
+    options: ['endian', 'header', ...REPORTING],
+    load: async () => (await import('./commands/verify.ts')).verifyCommand,
+  },
+  export: {
+    args: ['store', 'output|-'],
+    summary: 'the store back out as raw slabs (the inverse of convert)',
+    options: REPORTING,
+    load: async () => (await import('./commands/export.ts')).exportCommand,
+  },
+};

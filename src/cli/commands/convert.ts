@@ -1,0 +1,58 @@
+/** `slabchunk convert`: options from the table, the part from the scheduler, progress and the summary line. */
+import { formatShape } from '../../core/geometry.ts';
+import { prepareConvert } from '../../ops/convert.ts';
+import { CLI_OPTIONS, type ConvertOptions, type OptionName } from '../../ops/options.ts';
+import { detectPart } from '../../ops/partition.ts';
+import type { ParsedArgs } from '../args.ts';
+import { mb, RunFailure, showProgress, toJsonLine, type CliIO } from '../io.ts';
+import { progressReporter } from '../progress.ts';
+import { interruptSignal } from '../signals.ts';
+
+export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<number> {
+  const { values } = parsed;
+  const options: Record<string, unknown> = {};
+  // Raw strings: resolveConvertOptions checks each one with its row's parser.
+  for (const [name, value] of Object.entries(values)) if (!Object.hasOwn(CLI_OPTIONS, name) && name !== 'part') options[name as OptionName] = value;
+  const parts = values.parts === undefined ? undefined : CLI_OPTIONS.parts.parse(values.parts, `--${CLI_OPTIONS.parts.flag}`);
+  const part = detectPart(io.env ?? process.env, values.part as string | undefined, parts);
+  if (part) options.part = part;
+  const [input, store] = parsed.args as [string, string];
+  const progress = progressReporter(io.stderr, 'convert', showProgress(parsed, io));
+  const signal = interruptSignal();
+  try {
+    const job = await prepareConvert(input === '-' ? io.stdin : input, store, {
+      ...(options as unknown as ConvertOptions),
+      onProgress: (p) => progress.update(p.bytesIn, p.bytesTotal),
+      signal: signal.signal,
+    });
+    if (job.part) {
+      const [a, b] = job.rows;
+      const [z0, z1] = job.slabs;
+      const axis = job.options.inputOrder === 'F' ? 'z' : 'x';
+      io.stderr.write(a === b
+        ? `part ${job.part.index} of ${job.part.count} (${job.part.source}): no rows to convert (${job.rowsTotal} rows for ${job.part.count} parts); nothing to do\n`
+        : `part ${job.part.index} of ${job.part.count} (${job.part.source}): rows ${a}–${b - 1} of ${job.rowsTotal} (slabs ${axis} ${z0}–${z1 - 1})\n`);
+    }
+    const summary = await job.run().catch((error: unknown) => {
+      throw new RunFailure(error);
+    });
+    progress.stop();
+    if (values.json) {
+      io.stdout.write(toJsonLine({ ...summary, input }));
+      return 0;
+    }
+    const o = summary.options;
+    io.stderr.write(
+      `converted ${input} -> ${store}: ${formatShape(o.shape)} ${o.dtype}` +
+        `${summary.part && summary.rows[1] > summary.rows[0] ? ` (part ${summary.part.index} of ${summary.part.count}: rows ${summary.rows[0]}–${summary.rows[1] - 1} of ${summary.rowsTotal})` : ''}, ` +
+        `read ${mb(summary.bytesIn)} in ${summary.seconds.toFixed(2)} s ` +
+        `(${summary.mbPerSecond.toFixed(0)} MB/s); ${summary.chunksWritten} chunks written (${mb(summary.bytesWritten)}), ` +
+        `${summary.chunksSkipped} all-fill skipped${summary.rowsSkipped > 0 ? `, ${summary.rowsSkipped} rows already done` : ''}; ` +
+        `peak RSS ${mb(summary.peakRssBytes)}\n`,
+    );
+    return 0;
+  } finally {
+    progress.stop();
+    signal.dispose();
+  }
+}

@@ -1,0 +1,31 @@
+/** `slabchunk verify`: exit 0 when every chunk equals the input, 1 naming every one that differs. */
+import { checkOption } from '../../ops/options.ts';
+import { verifyStore } from '../../ops/verify.ts';
+import type { ParsedArgs } from '../args.ts';
+import { showProgress, toJsonLine, type CliIO } from '../io.ts';
+import { progressReporter } from '../progress.ts';
+
+export async function verifyCommand(parsed: ParsedArgs, io: CliIO): Promise<number> {
+  const { values } = parsed;
+  const endian = values.endian === undefined ? undefined : checkOption('endian', values.endian);
+  const header = values.header === undefined ? undefined : checkOption('header', values.header);
+  const [input, store] = parsed.args as [string, string];
+  const progress = progressReporter(io.stderr, 'verify', showProgress(parsed, io));
+  try {
+    const result = await verifyStore(input === '-' ? io.stdin : input, store, {
+      ...(endian ? { endian } : {}),
+      ...(header !== undefined ? { header } : {}),
+      onProgress: (p) => progress.update(p.bytesIn, p.bytesTotal),
+    });
+    progress.stop();
+    if (values.json) io.stdout.write(toJsonLine(result));
+    else if (result.differing.length === 0) io.stderr.write(`verified ${store}: all ${result.chunksCompared} chunks equal ${input}\n`);
+    else {
+      io.stderr.write(`${store} differs from ${input} in ${result.differing.length} of ${result.chunksCompared} chunks:\n`);
+      for (const key of result.differing) io.stderr.write(`  ${key}\n`);
+    }
+    return result.differing.length === 0 ? 0 : 1;
+  } finally {
+    progress.stop();
+  }
+}

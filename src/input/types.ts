@@ -1,0 +1,24 @@
+import type { Readable } from 'node:stream';
+import type { DType } from '../core/dtype.ts';
+import type { Vec3 } from '../core/geometry.ts';
+
+/** What an input is checked against: the volume it must hold. */
+export interface VolumeGeometry {
+  readonly shape: Vec3;
+  readonly dtype: DType;
+  /** Bytes before the volume (a file header). */
+  readonly header: number;
+}
+
+/** An opened input, checked against its geometry; every format is read through this one interface. */
+export interface VolumeInput {
+  /** The path as given, `-`, or `<stream>`: how messages name it. */
+  readonly name: string;
+  /** Byte ranges can be read without reading what comes before (parts, resume). */
+  readonly seekable: boolean;
+  /**
+   * The volume's bytes `[start, end)` (header excluded), as Z-slabs of the F-layout file. A range needs a
+   * seekable input; without one, the whole volume from its first byte.
+   */
+  read(range?: readonly [number, number]): Readable;
+}

@@ -1,0 +1,36 @@
+/** Cutting one chunk out of a complete row: the copy from the row's file layout into the chunk's byte order. */
+import { copyBlock, fillElements } from '../core/copy.ts';
+import { denseStrides, product } from '../core/geometry.ts';
+import type { ChunkCut } from '../core/layout.ts';
+import type { ChunkerPlan } from './plan.ts';
+import type { ChunkRecord } from './record.ts';
+import type { RowBuffer } from './row-buffer.ts';
+
+/**
+ * Copies chunk `cut` out of `row` (whose first slab is file slab `z0`) into a new Buffer of its own (safe to hand
+ * to another thread) in the plan's chunk byte order and edge mode.
+ */
+export function cutChunk(plan: ChunkerPlan, row: RowBuffer, z0: number, cut: ChunkCut): ChunkRecord {
+  const es = plan.elementSize;
+  const dims = plan.edge === 'crop' ? cut.shape : plan.chunk;
+  // The destination is described in the file frame, where the copy runs.
+  const strides = plan.layout.toFile(denseStrides(dims, plan.order));
+  const count = product(dims);
+  const data = Buffer.allocUnsafeSlow(count * es);
+  const full = cut.shape[0] === dims[0] && cut.shape[1] === dims[1] && cut.shape[2] === dims[2];
+  if (!full) fillElements(data, 0, count, plan.fill);
+  const [X, Y] = plan.file.shape;
+  const [x, y, z] = cut.start;
+  // One copy per band the chunk's slabs fall in: one in all unless the row is held in several bands.
+  for (let at = z - z0, end = at + cut.size[2]; at < end;) {
+    const { band, slab, slabs } = row.locate(at);
+    const depth = Math.min(end - at, slabs);
+    copyBlock(
+      { data, offset: (at - (z - z0)) * strides[2] * es, strides },
+      { data: band, offset: ((slab * Y + y) * X + x) * es, strides: [1, X, X * Y] },
+      [cut.size[0], cut.size[1], depth], es,
+    );
+    at += depth;
+  }
+  return { coords: cut.coords, index: cut.index, shape: cut.shape, data };
+}

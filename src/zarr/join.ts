@@ -1,0 +1,28 @@
+/**
+ * The documents a store holds besides its chunks — the Zarr metadata and `.slabchunk/job.json` (how the input was
+ * read where the metadata cannot say) — and joining a store that already has them: parts of one job, and resumed
+ * runs, must have written byte-identical ones.
+ */
+import { SlabchunkError } from '../core/errors.ts';
+import { buildMetadata, type ArrayConfig } from './metadata.ts';
+import type { Store } from './stores/types.ts';
+
+const JOB_KEY = '.slabchunk/job.json';
+
+/** Every document a sink writes before its chunks: the Zarr metadata, and the job record when given. */
+export function storeDocs(config: ArrayConfig, job?: Readonly<Record<string, unknown>>): Record<string, string> {
+  const docs = buildMetadata(config);
+  if (job) docs[JOB_KEY] = `${JSON.stringify(job, null, 2)}\n`;
+  return docs;
+}
+
+/** Documents already in `store` must be byte-identical to `docs`, else this run's options differ from the store's (ESTORE). */
+export async function checkJoinable(store: Store, docs: Readonly<Record<string, string>>): Promise<void> {
+  for (const [key, text] of Object.entries(docs)) {
+    const existing = await store.get(key);
+    if (existing !== undefined && !Buffer.from(existing).equals(Buffer.from(text))) {
+      throw new SlabchunkError('ESTORE', `${store.location} was written with other options (its ${key} differs from this run's); `
+        + 'use the same --shape, --dtype, --chunk, --shard, --codec, --zarr-format, --fill, --input-order, --endian and --header, or another store', { key });
+    }
+  }
+}
