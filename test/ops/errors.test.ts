@@ -1,0 +1,65 @@
+/** Faults of a run reach the user as SlabchunkErrors with a code that says what failed and a message that says where. */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { SlabchunkError } from '../../src/core/errors.ts';
+import { convert } from '../../src/ops/convert.ts';
+import { exportStore } from '../../src/ops/export.ts';
+import { verifyStore } from '../../src/ops/verify.ts';
+import { slabchunk } from '../lib/cli.ts';
+
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabchunk-errors-'));
+const input = path.join(dir, 'vol.raw');
+fs.writeFileSync(input, Buffer.from(Array.from({ length: 8 * 8 * 8 }, (_, i) => (i * 13) & 0xff)));
+
+async function freshStore(name: string): Promise<string> {
+  const store = path.join(dir, name);
+  await convert(input, store, { shape: [8, 8, 8], chunk: [4, 4, 4], codec: 'zstd:1' });
+  return store;
+}
+
+async function rejection(promise: Promise<unknown>): Promise<SlabchunkError> {
+  const error = await promise.then(() => null, (e: unknown) => e);
+  assert.instance(error, SlabchunkError);
+  return error as SlabchunkError;
+}
+
+test('a chunk that does not decode: EREAD naming the chunk key, from verify and export, exit 1', async () => {
+  const store = await freshStore('damaged.zarr');
+  fs.writeFileSync(path.join(store, 'c/1/0/1'), Buffer.from('not a zstd frame'));
+  const e = await rejection(verifyStore(input, store));
+  assert.is(e.code, 'EREAD');
+  assert.is(e.key, 'c/1/0/1');
+  assert.match(e.message, /could not read chunk c\/1\/0\/1 of .*damaged\.zarr/);
+  const out = path.join(dir, 'out.raw');
+  const x = await rejection(exportStore(store, fs.createWriteStream(out)));
+  assert.is(x.code, 'EREAD');
+  assert.is(x.key, 'c/1/0/1');
+  const r = await slabchunk(['verify', input, store]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /c\/1\/0\/1/);
+});
+
+test('metadata that is not JSON: EREAD naming the file', async () => {
+  const store = await freshStore('bad-json.zarr');
+  fs.writeFileSync(path.join(store, 'zarr.json'), '{ nope');
+  const e = await rejection(verifyStore(input, store));
+  assert.is(e.code, 'EREAD');
+  assert.match(e.message, /bad-json\.zarr\/zarr\.json: not valid JSON/);
+  const r = await slabchunk(['info', store]);
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /zarr\.json: not valid JSON/);
+});
+
+test('an output that cannot be written: EWRITE, not a bare errno error', async () => {
+  const store = await freshStore('ok.zarr');
+  const e = await rejection(exportStore(store, fs.createWriteStream(path.join(dir, 'missing-folder', 'out.raw'))));
+  assert.is(e.code, 'EWRITE');
+  assert.match(e.message, /ENOENT/);
+});
+
+test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+test.run();
