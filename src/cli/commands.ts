@@ -3,7 +3,7 @@ import type { CommandSpec, RowName } from './args.ts';
 import type { Command } from './io.ts';
 import { OPTIONS } from '../ops/options.ts';
 
-const REPORTING: readonly RowName[] = ['json', 'progress', 'noProgress'];
+const PROGRESS: readonly RowName[] = ['progress', 'noProgress'];
 
 export interface CommandEntry extends CommandSpec {
   load(): Promise<Command>;
@@ -13,25 +13,25 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   convert: {
     args: ['input|-', 'store'],
     summary: 'raw volume (file or stdin) to a Zarr store',
-    options: [...(Object.keys(OPTIONS) as RowName[]), 'parts', ...REPORTING],
+    options: [...(Object.keys(OPTIONS) as RowName[]), 'parts', 'json', ...PROGRESS],
     load: async () => (await import('./commands/convert.ts')).convertCommand,
   },
   info: {
     args: ['store'],
     summary: 'shape, dtype, chunks, codecs, chunks present, bytes on disk, rows done',
-    options: REPORTING,
+    options: ['json'],
     load: async () => (await import('./commands/info.ts')).infoCommand,
   },
   verify: {
     args: ['input|-', 'store'],
     summary: 're-read both and name every chunk that differs (geometry comes from the store)',
-    options: ['endian', 'header', ...REPORTING],
+    options: ['endian', 'header', 'json', ...PROGRESS],
     load: async () => (await import('./commands/verify.ts')).verifyCommand,
   },
   export: {
     args: ['store', 'output|-'],
     summary: 'the store back out as raw slabs (the inverse of convert)',
-    options: REPORTING,
+    options: PROGRESS,
     load: async () => (await import('./commands/export.ts')).exportCommand,
   },
 };

@@ -234,6 +234,21 @@ cli('a failed run into an existing empty folder empties it again and keeps the f
   assert.equal(fs.readdirSync(folder), []);
 });
 
+cli('--attributes stores a JSON object with the array; anything else is exit 2 before anything is written', async () => {
+  const input = path.join(dir, 'attrs.raw');
+  fs.writeFileSync(input, Buffer.alloc(4 * 4 * 4, 1));
+  const store = path.join(dir, 'attrs.zarr');
+  const ok = await slabchunk(['convert', input, store, '--shape', '4,4,4', '--attributes', '{"sample": "brain 3", "n": 2}']);
+  assert.is(ok.code, 0, ok.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(path.join(store, 'zarr.json'), 'utf8')).attributes, { sample: 'brain 3', n: 2 });
+  for (const bad of ['[1]', '{nope', '3']) {
+    const r = await slabchunk(['convert', input, path.join(dir, 'attrs-bad.zarr'), '--shape', '4,4,4', '--attributes', bad]);
+    assert.is(r.code, 2, bad);
+    assert.match(r.stderr, /attributes must be a JSON object/);
+    assert.not.ok(fs.existsSync(path.join(dir, 'attrs-bad.zarr')));
+  }
+});
+
 cli('the real binary: exit codes and --help', () => {
   const main = path.resolve('src/cli/main.ts');
   const help = spawnSync(process.execPath, ['--import', 'tsx', main, '--help'], { encoding: 'utf8' });

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Same-run A/B of two checkouts' CLIs on the bench volume (bench:convert makes it): for each round and each codec,
+# `slabchunk convert` from tree A, then from tree B, interleaved so the machine's load hits both alike.
+# Prints "round|codec args|tree|wall seconds peak-RSS-KiB" per run (wall time includes node and tsx start-up).
+#
+#   git worktree add /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/node_modules
+#   flock /tmp/bench.lock bash bench/ab.sh /tmp/before . [rounds]
+set -euo pipefail
+a=${1:?usage: bench/ab.sh TREE_A TREE_B [rounds]}
+b=${2:?usage: bench/ab.sh TREE_A TREE_B [rounds]}
+rounds=${3:-3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+vol=$root/.bench-data/volume-1024x1024x512-uint16-s1.raw
+[ -f "$vol" ] || { echo "no $vol: run npm run bench:convert once to make it" >&2; exit 2; }
+out=$(mktemp -d)/ab.zarr
+err=$(mktemp)
+for round in $(seq "$rounds"); do
+  for args in "--codec raw" "--codec zstd:3" "--codec zstd:3 --shard 256,256,256" "--codec blosc"; do
+    for tree in "$a" "$b"; do
+      rm -rf "$out"
+      # shellcheck disable=SC2086
+      /usr/bin/time -f "%e %M" -o "$err" node --import tsx "$tree/src/cli/main.ts" convert "$vol" "$out" \
+        --shape 1024,1024,512 --dtype uint16 --chunk 64,64,64 $args --no-progress >/dev/null 2>&1
+      echo "$round|$args|$tree|$(cat "$err")"
+    done
+  done
+done
+rm -rf "$(dirname "$out")" "$err"
