@@ -12,6 +12,7 @@ import { openInput } from '../input/index.ts';
 import { Chunker } from '../stream/chunker.ts';
 import { chunkerPlanOf } from '../stream/plan.ts';
 import type { ChunkRecord } from '../stream/record.ts';
+import { RowBuffer } from '../stream/row-buffer.ts';
 import { checkJoinable, storeDocs } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
 import { ZarrSink } from '../zarr/sink.ts';
@@ -139,11 +140,14 @@ export async function prepareConvert(input: string | Readable, output: string, o
       };
       // One pipeline into the sink, whatever the number of runs (resume leaves gaps): each run is its own
       // byte range through its own Chunker, their records one after the other.
+      // The runs take turns with one row buffer, allocated once.
+      let row: RowBuffer | undefined;
       const records = async function* (): AsyncGenerator<ChunkRecord> {
         for (const zRange of slabRuns) {
+          row ??= new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes);
           const bytes = source.read(source.seekable ? [zRange[0] * plan.slabBytes, zRange[1] * plan.slabBytes] : undefined);
           bytes.on('data', count);
-          yield* streamPipeline(bytes, new Chunker(chunkerPlanOf(opts, zRange)), () => {}) as AsyncIterable<ChunkRecord>;
+          yield* streamPipeline(bytes, new Chunker(chunkerPlanOf(opts, zRange), row), () => {}) as AsyncIterable<ChunkRecord>;
         }
       };
       const started = process.hrtime.bigint();

@@ -4,7 +4,7 @@
  * row's storage is a {@link RowBuffer}, its place in the volume a {@link RowCursor}, the cut {@link cutChunk}.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { SlabchunkError } from '../core/errors.ts';
+import { invalid, SlabchunkError } from '../core/errors.ts';
 import { formatShape } from '../core/geometry.ts';
 import { cutChunk } from './cut.ts';
 import { isChunkerPlan, planChunker, type ChunkerOptions, type ChunkerPlan } from './plan.ts';
@@ -35,14 +35,21 @@ export class Chunker extends Transform {
   #full = false;
   #pumping = false;
 
-  /** `options` may be a plan from {@link planChunker}, used as it is. */
-  constructor(options: ChunkerOptions | ChunkerPlan) {
+  /**
+   * `options` may be a plan from {@link planChunker}, used as it is. `row` is a row buffer to fill instead of one
+   * of its own (allocated on the first piece): several Chunkers run one after another can share one.
+   */
+  constructor(options: ChunkerOptions | ChunkerPlan, row?: RowBuffer) {
     const plan = isChunkerPlan(options) ? options : planChunker(options);
+    if (row && (row.slabBytes !== plan.slabBytes || row.capacity < plan.rowBytes)) {
+      throw invalid(`the row buffer given holds ${row.capacity} bytes in slabs of ${row.slabBytes}; this Chunker needs ${plan.rowBytes} in slabs of ${plan.slabBytes}`);
+    }
     // A writable high-water mark of one byte: write() returns false after every piece, so a pipe pauses
     // instead of queueing pieces here, and the chunker holds one input piece at a time.
     super({ readableObjectMode: true, readableHighWaterMark: plan.readableHighWaterMark, writableHighWaterMark: 1 });
     this.plan = plan;
     this.#cursor = new RowCursor(plan);
+    this.#row = row ?? null;
   }
 
   override _transform(piece: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {

@@ -4,6 +4,7 @@ import * as assert from 'uvu/assert';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { SlabchunkError } from '../../src/core/errors.ts';
 import { convert } from '../../src/ops/convert.ts';
 import { exportStore } from '../../src/ops/export.ts';
@@ -58,6 +59,22 @@ test('an output that cannot be written: EWRITE, not a bare errno error', async (
   const e = await rejection(exportStore(store, fs.createWriteStream(path.join(dir, 'missing-folder', 'out.raw'))));
   assert.is(e.code, 'EWRITE');
   assert.match(e.message, /ENOENT/);
+});
+
+test('an input stream that fails mid-read: EREAD naming the input, and the fresh store is removed', async () => {
+  const store = path.join(dir, 'broken-input.zarr');
+  let sent = 0;
+  const source = new Readable({
+    read() {
+      if (sent++ === 0) this.push(Buffer.alloc(100));
+      else this.destroy(Object.assign(new Error('input/output error'), { code: 'EIO' }));
+    },
+  });
+  const e = await rejection(convert(source, store, { shape: [8, 8, 8], chunk: [4, 4, 4] }));
+  assert.is(e.code, 'EREAD');
+  assert.match(e.message, /could not read <stream>: input\/output error/);
+  assert.is((e.cause as NodeJS.ErrnoException).code, 'EIO');
+  assert.not.ok(fs.existsSync(store));
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -1,5 +1,6 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import type { Vec3 } from '../../src/core/geometry.ts';
 import { storedLayout } from '../../src/core/layout.ts';
 import { RowMarkers } from '../../src/zarr/markers.ts';
@@ -18,16 +19,18 @@ function chunksOf(shard: Vec3): Vec3[] {
   return out;
 }
 
-test('a shard is handed back once its last inner chunk is in, whatever order they are encoded in', () => {
-  const shards = new ShardAssembler(layout, 3, 'end');
-  for (const shard of [[0, 0, 0], [2, 1, 0]] as Vec3[]) {
-    const chunks = chunksOf(shard);
+/** Where an inner chunk sits in its shard's index, from the spec: C order over the stored (z, y, x) inner grid. */
+const specSlot = (c: Vec3): number => ((c[2] % 2) * 2 + (c[1] % 2)) * 2 + (c[0] % 2);
+
+test('property: a shard is handed back once its last inner chunk is in, whatever order they are encoded in', () => {
+  const shard: Vec3 = [2, 1, 0];
+  const chunks = chunksOf(shard);
+  fc.assert(fc.property(fc.shuffledSubarray([...chunks.keys()], { minLength: chunks.length }), fc.integer({ min: 0, max: chunks.length - 1 }), (order, fill) => {
+    const shards = new ShardAssembler(layout, 3, 'end');
     const slots = chunks.map((c) => shards.claim(c));
-    assert.ok(slots.every((s) => s.key === `c/${shard[2]}/${shard[1]}/${shard[0]}`));
-    // Encodings finish in reverse order; the one that completes the shard gets its parts.
-    const order = [...slots.keys()].reverse();
+    assert.ok(slots.every((s) => s.key === 'c/0/1/2'));
     for (const [n, i] of order.entries()) {
-      const done = shards.fill(slots[i]!, i === 1 ? undefined : Uint8Array.of(i + 1));
+      const done = shards.fill(slots[i]!, i === fill ? undefined : Uint8Array.of(i + 1));
       if (n < order.length - 1) {
         assert.is(done, null);
         continue;
@@ -35,13 +38,17 @@ test('a shard is handed back once its last inner chunk is in, whatever order the
       const file = Buffer.concat(done!.parts!);
       const [start, end] = indexRange(file.length, layout.chunksPerShard, 'end');
       const entries = readShardIndex(file.subarray(start, end), layout.chunksPerShard);
-      slots.forEach((slot, k) => {
-        if (k === 1) assert.is(entries[slot.slot], undefined, 'all-fill chunk absent');
-        else assert.equal([...file.subarray(entries[slot.slot]!.offset, entries[slot.slot]!.offset + entries[slot.slot]!.nbytes)], [k + 1]);
+      chunks.forEach((c, k) => {
+        const entry = entries[specSlot(c)];
+        if (k === fill) assert.is(entry, undefined, 'all-fill chunk absent');
+        else assert.equal([...file.subarray(entry!.offset, entry!.offset + entry!.nbytes)], [k + 1]);
       });
+      // Slots past the grid's edge (x = 5, y = 3 do not exist) stay absent.
+      assert.is(entries.filter((e) => e !== undefined).length, chunks.length - 1);
     }
-  }
-  assert.equal(shards.incomplete(), []);
+    assert.equal(shards.incomplete(), []);
+    return true;
+  }));
 });
 
 test('a shard whose every inner chunk is fill has no parts; a shard cut short stays incomplete', () => {
@@ -53,19 +60,22 @@ test('a shard whose every inner chunk is fill has no parts; a shard cut short st
   assert.equal(shards.incomplete(), ['c/0/1/0']);
 });
 
-test('row markers: written once, after the last file of the row, not before', async () => {
+test('row markers: each row marked once, right after its last file, with rows interleaved', async () => {
   const written: string[] = [];
   const store: Store = {
     location: 'memory', get: async () => undefined, has: async () => false, list: async () => [],
     set: async (key) => { written.push(key); },
   };
-  const markers = new RowMarkers(store, layout);
-  assert.is(layout.filesPerRow, 3 * 2);
-  for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) {
-    assert.equal(written, []);
-    await markers.fileDone([x, y, 0]);
+  const tall = storedLayout({ shape: [10, 6, 8], chunk: [2, 2, 2], shard: [4, 4, 4], inputOrder: 'F' });
+  const markers = new RowMarkers(store, tall);
+  assert.is(tall.filesPerRow, 3 * 2);
+  const files: Vec3[] = [];
+  for (let y = 0; y < 2; y++) for (let x = 0; x < 3; x++) files.push([x, y, 0], [x, y, 1]);
+  for (const [n, file] of files.entries()) {
+    await markers.fileDone(file);
+    // Row 0's sixth file is the eleventh done, row 1's the twelfth.
+    assert.equal(written, n < 10 ? [] : n === 10 ? ['.slabchunk/rows/0'] : ['.slabchunk/rows/0', '.slabchunk/rows/1'], `after file ${n}`);
   }
-  assert.equal(written, ['.slabchunk/rows/0']);
 });
 
 test.run();

@@ -184,6 +184,7 @@ sharding('a sink fed part of a shard fails instead of dropping the shard', async
     assert.unreachable('the sink finished with a shard missing');
   } catch (error) {
     assert.match((error as Error).message, /the input ended with 1 shard\(s\) missing inner chunks \(c\/0\/0\/0\)/);
+    assert.is((error as { code?: string }).code, 'ERECORD');
   }
   assert.not.ok(fs.existsSync(path.join(store, 'c/0/0/0')));
 });
