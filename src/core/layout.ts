@@ -67,6 +67,8 @@ export interface StoredLayout extends LayoutSpec {
   readonly rowDepth: number;
   /** Rows (chunk-rows, or shard-rows) along the slab axis. */
   readonly rowsTotal: number;
+  /** File slabs `[z0, z1)` of rows `[first, end)`, clipped to the volume. */
+  slabsOf(first: number, end: number): readonly [number, number];
   /** Files (chunks, or shards) per row. */
   readonly filesPerRow: number;
   /** Chunks a whole shard holds (1 when unsharded). */
@@ -138,6 +140,7 @@ export function storedLayout(spec: LayoutSpec): StoredLayout {
     slabAxis: flip ? 'x' : 'z',
     rowDepth: fileShard[2],
     rowsTotal: filesGrid[2],
+    slabsOf: (first, end) => [Math.min(first * fileShard[2], fileShape[2]), Math.min(end * fileShard[2], fileShape[2])],
     filesPerRow: filesGrid[0] * filesGrid[1],
     chunksPerShard: product(perShard),
     toFile,

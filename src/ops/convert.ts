@@ -7,7 +7,8 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline as streamPipeline, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { SlabchunkError, wrapError } from '../core/errors.ts';
+import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import { storedLayout } from '../core/layout.ts';
 import { openInput } from '../input/index.ts';
 import { Chunker } from '../stream/chunker.ts';
 import { chunkerPlanOf } from '../stream/plan.ts';
@@ -17,7 +18,8 @@ import { checkJoinable, storeDocs } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
 import { ZarrSink } from '../zarr/sink.ts';
 import { sinkOptionsOf } from '../zarr/sink-options.ts';
-import { checkJoinDir, checkStoreDir, FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
+import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
+import { checkJoinDir, checkStoreDir } from '../zarr/stores/folder.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
 
@@ -75,6 +77,8 @@ export interface PreparedConvert {
   readonly rows: readonly [number, number];
   readonly rowsTotal: number;
   readonly slabs: readonly [number, number];
+  /** The caller's name of the axis slabs run along: `z` for F input, `x` for C input. */
+  readonly slabAxis: 'z' | 'x';
   run(): Promise<Summary>;
 }
 
@@ -94,18 +98,17 @@ export async function convert(input: string | Readable, output: string, options:
  */
 export async function prepareConvert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<PreparedConvert> {
   const opts = resolveConvertOptions(options);
+  // One layout for the plan, the sink and every run.
+  const layout = storedLayout(opts);
   // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
-  const plan = chunkerPlanOf(opts);
+  const plan = chunkerPlanOf(opts, layout);
   // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
   const job = { inputEndian: opts.endian, inputHeader: opts.header };
-  const sinkOptions = sinkOptionsOf(opts, job);
+  const sinkOptions = sinkOptionsOf(opts, layout, job);
   const { join } = sinkOptions;
-  const { layout } = plan;
 
   // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
-  const fileDepth = layout.file.shape[2];
   const rows = opts.part ? partRows(layout.rowsTotal, opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
-  const slabsOf = (a: number, b: number): [number, number] => [Math.min(a * layout.rowDepth, fileDepth), Math.min(b * layout.rowDepth, fileDepth)];
 
   const source = await openInput(input, opts);
   if (join && !source.seekable) {
@@ -122,15 +125,23 @@ export async function prepareConvert(input: string | Readable, output: string, o
     ...(opts.part ? { part: opts.part } : {}),
     rows,
     rowsTotal: layout.rowsTotal,
-    slabs: slabsOf(rows[0], rows[1]),
+    slabs: layout.slabsOf(rows[0], rows[1]),
+    slabAxis: layout.slabAxis,
     async run() {
       const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
-      const done = opts.resume ? await readRowMarkers(store) : new Set<number>();
-      // A killed run may have left temporaries; with parts, other writers may be using theirs.
-      if (opts.resume && !opts.part) await removeTempFiles(output);
+      let done = new Set<number>();
+      if (opts.resume) {
+        try {
+          done = await readRowMarkers(store);
+          // A killed run may have left temporaries; with parts, other writers may be using theirs.
+          if (!opts.part) await removeTempFiles(output);
+        } catch (error) {
+          throw wrapError(error, 'EREAD', `could not read what an earlier run left in ${output}`);
+        }
+      }
       const runs = pendingRuns(rows, done);
       const rowsSkipped = rows[1] - rows[0] - runs.reduce((n, [a, b]) => n + b - a, 0);
-      const slabRuns = runs.map(([a, b]) => slabsOf(a, b));
+      const slabRuns = runs.map(([a, b]) => layout.slabsOf(a, b));
       const bytesTotal = slabRuns.reduce((n, [z0, z1]) => n + (z1 - z0) * plan.slabBytes, 0);
       const sink = new ZarrSink(output, sinkOptions);
       let bytesIn = 0;
@@ -147,7 +158,12 @@ export async function prepareConvert(input: string | Readable, output: string, o
           row ??= new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes);
           const bytes = source.read(source.seekable ? [zRange[0] * plan.slabBytes, zRange[1] * plan.slabBytes] : undefined);
           bytes.on('data', count);
-          yield* streamPipeline(bytes, new Chunker(chunkerPlanOf(opts, zRange), row), () => {}) as AsyncIterable<ChunkRecord>;
+          try {
+            yield* streamPipeline(bytes, new Chunker(chunkerPlanOf(opts, layout, zRange), row), () => {}) as AsyncIterable<ChunkRecord>;
+          } catch (error) {
+            // The Chunker's own errors (ESIZE) are SlabchunkErrors; anything else came from reading the input.
+            throw wrapError(error, 'EREAD', `could not read ${source.name}`);
+          }
         }
       };
       const started = process.hrtime.bigint();
@@ -163,12 +179,9 @@ export async function prepareConvert(input: string | Readable, output: string, o
         // A failed fresh run leaves nothing behind: the folder it made, or what it put in an empty one. (A
         // refusal, ESTORE, means the folder changed under us since the check: it is not ours to clean.)
         const refused = error instanceof SlabchunkError && error.code === 'ESTORE';
-        if (!join && !refused) {
-          if (before === 'missing') await fsp.rm(output, { recursive: true, force: true });
-          else for (const entry of await fsp.readdir(output)) await fsp.rm(path.join(output, entry), { recursive: true, force: true });
-        }
-        // Whatever is not ours already came from reading the input.
-        throw wrapError(error, 'EREAD', `could not read ${source.name}`);
+        const failure = wrapError(error, 'EWRITE', `could not write ${output}`);
+        if (!join && !refused) await removeUnfinished(output, before, failure);
+        throw failure;
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {
@@ -192,8 +205,23 @@ export async function prepareConvert(input: string | Readable, output: string, o
   };
 }
 
+/**
+ * Removes what a failed fresh run created: the folder it made, or what it put in an empty one. If that fails
+ * too, the error says so, so the user knows a partial store is left.
+ */
+async function removeUnfinished(output: string, before: 'folder' | 'missing', failure: SlabchunkError): Promise<void> {
+  try {
+    if (before === 'missing') await fsp.rm(output, { recursive: true, force: true });
+    else for (const entry of await fsp.readdir(output)) await fsp.rm(path.join(output, entry), { recursive: true, force: true });
+  } catch (cause) {
+    throw new SlabchunkError(failure.code, `${failure.message}; and the unfinished store at ${output} could not be removed (${messageOf(cause)}): delete it by hand`, {
+      cause: failure, ...(failure.key !== undefined ? { key: failure.key } : {}),
+    });
+  }
+}
+
 /** The rows of `[first, end)` not in `done`, as contiguous `[a, b)` runs (each one read in one stream). */
-export function pendingRuns(rows: readonly [number, number], done: ReadonlySet<number>): [number, number][] {
+function pendingRuns(rows: readonly [number, number], done: ReadonlySet<number>): [number, number][] {
   const runs: [number, number][] = [];
   for (let r = rows[0]; r < rows[1]; r++) {
     if (done.has(r)) continue;

@@ -47,6 +47,7 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
   let filesPresent = 0;
   let bytesOnDisk = 0;
   let innerChunksPresent = 0;
+  let rowsDone: number;
   try {
     for await (const entry of walk(storePath)) {
       bytesOnDisk += entry.size;
@@ -54,10 +55,10 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
       filesPresent++;
       if (stored.shard) innerChunksPresent += await countInner(entry.path, entry.size, layout.chunksPerShard, store.shardIndex!);
     }
+    rowsDone = (await readRowMarkers(new FileSystemStore(storePath))).size;
   } catch (error) {
     throw wrapError(error, 'EREAD', `could not read ${storePath}`);
   }
-  const rowsDone = (await readRowMarkers(new FileSystemStore(storePath))).size;
   return {
     path: storePath,
     format: store.format,

@@ -4,12 +4,13 @@
  * Chunker and the ZarrSink take their defaults and checks for shared options from it too. A field of
  * {@link ConvertOptions} without a row is a compile error.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { availableParallelism } from 'node:os';
 import { bytesPerElement, fillBytes, parseDType, type DType } from '../core/dtype.ts';
 import { invalid } from '../core/errors.ts';
-import { checkShard, checkVec3, parseOrder, product, type Order, type Vec3 } from '../core/geometry.ts';
+import { checkShard, checkVec3, formatShape, parseOrder, product, type Order, type Vec3 } from '../core/geometry.ts';
 import type { ZarrFormat } from '../core/layout.ts';
-import { COMPRESSOR_GRAMMARS, checkCodecFits, parseCodec, type CodecSpec } from '../zarr/codecs/index.ts';
+import { COMPRESSOR_GRAMMARS, checkCodecFits, formatCodec, parseCodec, type CodecSpec } from '../zarr/codecs/index.ts';
 import type { IndexLocation } from '../zarr/shard.ts';
 import { checkPart, parsePart, type Part } from './partition.ts';
 
@@ -137,8 +138,7 @@ export function parseSize(value: unknown, name = 'size'): number {
 
 function parseCodecText(value: unknown, name: string): string {
   if (typeof value !== 'string') throw invalid(`${name} must be a string such as zstd:3. Got: ${String(value)}`);
-  parseCodec(value);
-  return value;
+  return formatCodec(parseCodec(value));
 }
 
 function parseAttributes(value: unknown, name: string): Record<string, unknown> {
@@ -164,7 +164,7 @@ function parsePartValue(value: unknown, name: string): Part {
 }
 
 /** The default concurrency: 4 × cores, fewer when chunks are large (≤ 256 MiB in flight), at least 2. */
-export function defaultConcurrency(chunkBytes: number): number {
+function defaultConcurrency(chunkBytes: number): number {
   return Math.max(2, Math.min(4 * availableParallelism(), Math.floor(INFLIGHT_BYTES / chunkBytes)));
 }
 
@@ -224,7 +224,8 @@ export function resolveOption<K extends OptionName>(
   name: K, value: unknown, resolved: Partial<ResolvedConvertOptions> = {}, label: string = OPTIONS[name].flag,
 ): NonNullable<ConvertOptions[K]> | undefined {
   const row = OPTIONS[name] as unknown as OptionRow<NonNullable<ConvertOptions[K]>>;
-  return value === undefined ? row.default(resolved) : row.parse(value, label);
+  // null is absent too: Zarr v2 metadata may say `"fill_value": null`.
+  return value === undefined || value === null ? row.default(resolved) : row.parse(value, label);
 }
 
 /** Checks option `name`'s value (no default: undefined is refused as the row's parser refuses it). */
@@ -270,7 +271,16 @@ export function checkArray(o: ArrayOptions): void {
   }
   if (o.zarrFormat === 2 && codec.crc32c) throw invalid('crc32c is a Zarr v3 codec; drop +crc32c or use --zarr-format 3');
   fillBytes(o.dtype, o.fill);
+  checkChunkBytes(o.chunk, o.dtype);
   checkCodecFits(codec, product(o.chunk) * bytesPerElement(o.dtype));
+}
+
+/** A chunk is held in one Buffer: EINVALID when it would be larger than the largest one. */
+export function checkChunkBytes(chunk: Vec3, dtype: DType): void {
+  const bytes = product(chunk) * bytesPerElement(dtype);
+  if (bytes > bufferConstants.MAX_LENGTH) {
+    throw invalid(`a chunk of ${formatShape(chunk)} ${dtype} is ${bytes} bytes, more than the largest Buffer (${bufferConstants.MAX_LENGTH}); use a smaller chunk`);
+  }
 }
 
 /** Options only the command line has: how it reports, and the Kubernetes part count. */

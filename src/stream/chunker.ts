@@ -138,30 +138,27 @@ export class Chunker extends Transform {
     for (;;) {
       // A consumer may destroy us from inside push(): the row is gone then, and so is the work.
       if (this.destroyed) return false;
-      if (cursor.cuts !== null && !this.#emit()) return false;
+      if (cursor.emitting && !this.#emit()) return false;
       if (piece === null || this.#pieceOff === piece.length) return true;
-      const n = Math.min(cursor.length - cursor.filled, piece.length - this.#pieceOff);
+      const n = Math.min(cursor.missing, piece.length - this.#pieceOff);
       this.#row!.write(piece.subarray(this.#pieceOff, this.#pieceOff + n), cursor.filled);
-      cursor.filled += n;
       this.#pieceOff += n;
-      if (cursor.filled === cursor.length) {
-        if (this.plan.endian === 'big') this.#row!.swap(cursor.length, this.plan.elementSize);
-        cursor.complete();
-      }
+      if (cursor.fill(n) && this.plan.endian === 'big') this.#row!.swap(cursor.length, this.plan.elementSize);
     }
   }
 
-  /** Pushes the current row's chunks; false when the readable side filled up first. */
+  /**
+   * Pushes the current row's chunks; false when the readable side filled up first. The cursor leaves the row as
+   * its last chunk is handed out, so a `_read` that resumes us always has a chunk to push (Node waits for a push
+   * after every `_read`).
+   */
   #emit(): boolean {
     const cursor = this.#cursor;
-    const cuts = cursor.cuts!;
-    while (cursor.next < cuts.length) {
+    const z0 = cursor.z0;
+    while (cursor.emitting) {
       if (this.#full) return false;
-      const record = cutChunk(this.plan, this.#row!, cursor.z0, cuts[cursor.next]!);
-      cursor.next++;
-      if (!this.push(record)) this.#full = true;
+      if (!this.push(cutChunk(this.plan, this.#row!, z0, cursor.nextCut()))) this.#full = true;
     }
-    cursor.advance();
     return true;
   }
 }

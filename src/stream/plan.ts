@@ -7,7 +7,7 @@ import { bytesPerElement, fillBytes, type DType, type ElementSize } from '../cor
 import { invalid } from '../core/errors.ts';
 import { checkShard, divides, formatShape, formatVec3, parseOrder, product, slabBytes, type Order, type Vec3 } from '../core/geometry.ts';
 import { storedLayout, type FileFrame, type StoredLayout } from '../core/layout.ts';
-import { checkOption, resolveOption, type Endian, type ResolvedConvertOptions } from '../ops/options.ts';
+import { checkChunkBytes, checkOption, resolveOption, type Endian, type ResolvedConvertOptions } from '../ops/options.ts';
 
 /** What to do where the chunk grid overhangs the volume. */
 export type Edge = 'pad' | 'crop' | 'error';
@@ -99,9 +99,11 @@ interface ResolvedChunkerOptions {
   readonly maxRowBytes: number;
   readonly zRange: unknown;
   readonly readableHighWaterMark: number | undefined;
+  /** The layout, when the caller already built it for these options. */
+  readonly layout?: StoredLayout;
 }
 
-/** The largest Buffer: a slab, and a chunk, must each fit in one. */
+/** The largest Buffer: a slab must fit in one. */
 const MAX_BUFFER = bufferConstants.MAX_LENGTH;
 /** Bytes of chunks the readable side holds by default. */
 const READABLE_BUDGET = 16 * 2 ** 20;
@@ -138,10 +140,10 @@ export function planChunker(options: ChunkerOptions): ChunkerPlan {
  * The plan of `convert`'s Chunkers, projected from its resolved options (nothing parsed again): chunks in the
  * input's own order are C-order chunks of the stored axes, so no transposition; edges padded.
  */
-export function chunkerPlanOf(o: ResolvedConvertOptions, zRange?: readonly [number, number]): ChunkerPlan {
+export function chunkerPlanOf(o: ResolvedConvertOptions, layout: StoredLayout, zRange?: readonly [number, number]): ChunkerPlan {
   return buildPlan({
     shape: o.shape, dtype: o.dtype, chunk: o.chunk, order: o.inputOrder, edge: 'pad', fill: o.fill, inputOrder: o.inputOrder,
-    endian: o.endian, shard: o.shard, maxRowBytes: o.maxRowBytes, zRange, readableHighWaterMark: undefined,
+    endian: o.endian, shard: o.shard, maxRowBytes: o.maxRowBytes, zRange, readableHighWaterMark: undefined, layout,
   });
 }
 
@@ -154,11 +156,9 @@ function buildPlan(o: ResolvedChunkerOptions): ChunkerPlan {
       + `use a chunk that divides the shape, or edge 'pad' or 'crop'`);
   }
   if (!Number.isSafeInteger(product(shape) * elementSize)) throw invalid(`shape ${formatShape(shape)} of ${dtype} is too large (over 2^53 bytes)`);
+  checkChunkBytes(chunk, dtype);
   const chunkBytes = product(chunk) * elementSize;
-  if (chunkBytes > MAX_BUFFER) {
-    throw invalid(`a chunk of ${formatShape(chunk)} ${dtype} is ${chunkBytes} bytes, more than the largest Buffer (${MAX_BUFFER}); use a smaller chunk`);
-  }
-  const layout = storedLayout({ shape, chunk, shard, inputOrder });
+  const layout = o.layout ?? storedLayout({ shape, chunk, shard, inputOrder });
   const { file, slabAxis, rowDepth } = layout;
   const rowName = shard ? 'shard-row' : 'chunk-row';
   const zRange = checkZRange(o.zRange, file.shape[2], rowDepth, slabAxis, rowName);

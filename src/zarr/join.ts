@@ -3,7 +3,7 @@
  * read where the metadata cannot say) — and joining a store that already has them: parts of one job, and resumed
  * runs, must have written byte-identical ones.
  */
-import { SlabchunkError } from '../core/errors.ts';
+import { SlabchunkError, wrapError } from '../core/errors.ts';
 import { buildMetadata, type ArrayConfig } from './metadata.ts';
 import type { Store } from './stores/types.ts';
 
@@ -19,7 +19,9 @@ export function storeDocs(config: ArrayConfig, job?: Readonly<Record<string, unk
 /** Documents already in `store` must be byte-identical to `docs`, else this run's options differ from the store's (ESTORE). */
 export async function checkJoinable(store: Store, docs: Readonly<Record<string, string>>): Promise<void> {
   for (const [key, text] of Object.entries(docs)) {
-    const existing = await store.get(key);
+    const existing = await store.get(key).catch((error: unknown) => {
+      throw wrapError(error, 'EREAD', `could not read ${key} in ${store.location}`, { key });
+    });
     if (existing !== undefined && !Buffer.from(existing).equals(Buffer.from(text))) {
       throw new SlabchunkError('ESTORE', `${store.location} was written with other options (its ${key} differs from this run's); `
         + 'use the same --shape, --dtype, --chunk, --shard, --codec, --zarr-format, --fill, --input-order, --endian and --header, or another store', { key });

@@ -10,7 +10,7 @@ import type { Store } from './stores/types.ts';
 
 const MARKER_DIR = '.slabchunk/rows';
 
-export function rowMarkerKey(row: number): string {
+function rowMarkerKey(row: number): string {
   return `${MARKER_DIR}/${row}`;
 }
 

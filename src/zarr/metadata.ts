@@ -23,9 +23,6 @@ export interface ArrayConfig {
   readonly attributes?: Readonly<Record<string, unknown>> | undefined;
 }
 
-/** Keys of the metadata documents of each format. */
-export const METADATA_KEYS: Record<ZarrFormat, readonly string[]> = { 3: ['zarr.json'], 2: ['.zarray', '.zattrs'] };
-
 /** A number whose JSON text JSON.stringify cannot write (an integer past 2^53, or -0). */
 class JsonNumber {
   constructor(readonly text: string) {}
@@ -35,7 +32,7 @@ class JsonNumber {
  * The fill value as Zarr JSON: NaN/±Infinity as strings, bool as true/false, integers exact, -0 kept
  * (its bytes differ from 0, and skipped chunks must read back as the bytes the sink compared against).
  */
-export function fillJson(dtype: DType, fill: FillValue): unknown {
+function fillJson(dtype: DType, fill: FillValue): unknown {
   if (dtype === 'bool') return fill === true || fill === 1 || fill === 1n;
   if (dtype === 'float32' || dtype === 'float64') {
     const n = Number(fill);

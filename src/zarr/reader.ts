@@ -52,13 +52,19 @@ export async function openStore(storePath: string): Promise<OpenedStore> {
   const dimensionNames = format === 3
     ? (metadata.dimension_names as string[] | undefined)
     : ((await readJson(storePath, '.zattrs'))?._ARRAY_DIMENSIONS as string[] | undefined);
+  let layout: StoredLayout;
+  try {
+    layout = layoutOfStored({ shape: array.shape as unknown as Vec3, chunks: array.chunks as unknown as Vec3, shard: sharding?.shard, dimensionNames });
+  } catch (cause) {
+    throw new SlabchunkError('ESTORE', `${storePath} has a chunk grid slabchunk cannot read (${messageOf(cause)})`, { cause });
+  }
   return {
     path: storePath,
     format,
     array,
     metadata,
     dtype: array.dtype,
-    layout: layoutOfStored({ shape: array.shape as unknown as Vec3, chunks: array.chunks as unknown as Vec3, shard: sharding?.shard, dimensionNames }),
+    layout,
     ...(sharding ? { shardIndex: sharding.indexLocation } : {}),
     ...(dimensionNames ? { dimensionNames } : {}),
     fill: array.fillValue as number | bigint | boolean,

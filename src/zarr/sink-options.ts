@@ -6,7 +6,7 @@
 import { bytesPerElement, type DType } from '../core/dtype.ts';
 import { invalid } from '../core/errors.ts';
 import { product, type Order, type Vec3 } from '../core/geometry.ts';
-import { storedLayout, type ZarrFormat } from '../core/layout.ts';
+import { storedLayout, type StoredLayout, type ZarrFormat } from '../core/layout.ts';
 import { checkArray, checkOption, resolveOption, type ResolvedConvertOptions } from '../ops/options.ts';
 import { parseCodec, type CodecSpec } from './codecs/index.ts';
 import type { ArrayConfig, FillValue } from './metadata.ts';
@@ -77,27 +77,22 @@ export function isResolvedSinkOptions(options: object): options is ResolvedSinkO
   return RESOLVED.has(options as ResolvedSinkOptions);
 }
 
-function seal(options: ResolvedSinkOptions): ResolvedSinkOptions {
-  RESOLVED.add(Object.freeze(options));
-  return options;
-}
-
 /** Checks and defaults the options (EINVALID on the first bad one). Pure; no I/O. */
 export function resolveSinkOptions(options: ZarrSinkOptions): ResolvedSinkOptions {
   if (options === null || typeof options !== 'object') throw invalid('ZarrSink options must be an object with shape, dtype and chunk');
-  const shape = resolveOption('shape', options.shape)!;
   // Unlike convert, the sink has no default dtype or chunk: they must match the records it is fed.
+  const shape = checkOption('shape', options.shape);
   const dtype = checkOption('dtype', options.dtype);
   const chunk = checkOption('chunk', options.chunk);
   const codec = typeof options.codec === 'object' && options.codec !== null ? options.codec : parseCodec(resolveOption('codec', options.codec)!);
   const zarrFormat = resolveOption('zarrFormat', options.zarrFormat)!;
   const fill = typeof options.fill === 'boolean' ? options.fill : resolveOption('fill', options.fill)!;
   const shard = resolveOption('shard', options.shard);
-  const join = options.join ?? false;
+  const join = options.join === true;
   const overwrite = resolveOption('overwrite', options.overwrite)!;
   if (join && overwrite) throw invalid('overwrite cannot be combined with joining a store (--part, --resume): delete the old store first');
   checkArray({ shape, chunk, dtype, codec, zarrFormat, fill, shard });
-  return seal({
+  return build({
     layout: storedLayout({ shape, chunk, shard, inputOrder: resolveOption('inputOrder', options.inputOrder)! }),
     dtype,
     codec,
@@ -110,19 +105,18 @@ export function resolveSinkOptions(options: ZarrSinkOptions): ResolvedSinkOption
     overwrite,
     fsync: resolveOption('fsync', options.fsync)!,
     join,
-    rowMarkers: options.rowMarkers ?? false,
+    rowMarkers: options.rowMarkers === true,
     job: options.job,
-    chunkBytes: product(chunk) * bytesPerElement(dtype),
   });
 }
 
 /**
- * The sink's config as a projection of `convert`'s resolved options: no second resolution. `convert` always
- * writes row markers and joins the store for parts and resumed runs.
+ * The sink's config as a projection of `convert`'s resolved options and its layout: nothing checked twice.
+ * `convert` always writes row markers and joins the store for parts and resumed runs.
  */
-export function sinkOptionsOf(o: ResolvedConvertOptions, job: Readonly<Record<string, unknown>>): ResolvedSinkOptions {
-  return seal({
-    layout: storedLayout({ shape: o.shape, chunk: o.chunk, shard: o.shard, inputOrder: o.inputOrder }),
+export function sinkOptionsOf(o: ResolvedConvertOptions, layout: StoredLayout, job: Readonly<Record<string, unknown>>): ResolvedSinkOptions {
+  return build({
+    layout,
     dtype: o.dtype,
     codec: parseCodec(o.codec),
     zarrFormat: o.zarrFormat,
@@ -136,6 +130,12 @@ export function sinkOptionsOf(o: ResolvedConvertOptions, job: Readonly<Record<st
     join: o.part !== undefined || o.resume,
     rowMarkers: true,
     job,
-    chunkBytes: product(o.chunk) * bytesPerElement(o.dtype),
   });
+}
+
+/** The one place resolved sink options are made: what both ways of making them share. */
+function build(fields: Omit<ResolvedSinkOptions, 'chunkBytes'>): ResolvedSinkOptions {
+  const options: ResolvedSinkOptions = Object.freeze({ ...fields, chunkBytes: product(fields.layout.chunk) * bytesPerElement(fields.dtype) });
+  RESOLVED.add(options);
+  return options;
 }

@@ -6,7 +6,7 @@
  */
 import { Writable } from 'node:stream';
 import { fillBytes } from '../core/dtype.ts';
-import { messageOf, SlabchunkError } from '../core/errors.ts';
+import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
 import type { Vec3 } from '../core/geometry.ts';
 import type { ChunkRecord } from '../stream/record.ts';
 import { taskPool, type TaskPool } from '../stream/task-pool.ts';
@@ -15,7 +15,8 @@ import { checkJoinable, storeDocs } from './join.ts';
 import { RowMarkers } from './markers.ts';
 import { ShardAssembler } from './shard-assembler.ts';
 import { isResolvedSinkOptions, resolveSinkOptions, type ResolvedSinkOptions, type ZarrSinkOptions } from './sink-options.ts';
-import { FileSystemStore, prepareStoreDir } from './stores/filesystem.ts';
+import { FileSystemStore } from './stores/filesystem.ts';
+import { prepareStoreDir } from './stores/folder.ts';
 import type { Store } from './stores/types.ts';
 
 /** Counters a run reports. */
@@ -76,9 +77,17 @@ export class ZarrSink extends Writable {
     const docs = storeDocs(this.options, this.options.job);
     // Codecs load first: a codec that cannot load (a missing native binding) must fail before --overwrite
     // clears the old store.
-    this.#codecs = await loadCodecs(this.options.codec, codecContext(this.options.dtype));
-    if (this.options.join) await checkJoinable(this.#store, docs);
-    else if (this.#ownsLocation) await prepareStoreDir(this.path, this.options.overwrite);
+    try {
+      this.#codecs = await loadCodecs(this.options.codec, codecContext(this.options.dtype));
+    } catch (error) {
+      throw wrapError(error, 'EWRITE', `could not load the ${this.options.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
+    }
+    try {
+      if (this.options.join) await checkJoinable(this.#store, docs);
+      else if (this.#ownsLocation) await prepareStoreDir(this.path, this.options.overwrite);
+    } catch (error) {
+      throw wrapError(error, 'EWRITE', `could not prepare ${this.path} for the store`);
+    }
     for (const [key, text] of Object.entries(docs)) await this.#put(key, Buffer.from(text), false);
   }
 

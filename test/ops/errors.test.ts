@@ -9,6 +9,7 @@ import { SlabchunkError } from '../../src/core/errors.ts';
 import { convert } from '../../src/ops/convert.ts';
 import { exportStore } from '../../src/ops/export.ts';
 import { verifyStore } from '../../src/ops/verify.ts';
+import { ZarrSink } from '../../src/zarr/sink.ts';
 import { slabchunk } from '../lib/cli.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabchunk-errors-'));
@@ -75,6 +76,23 @@ test('an input stream that fails mid-read: EREAD naming the input, and the fresh
   assert.match(e.message, /could not read <stream>: input\/output error/);
   assert.is((e.cause as NodeJS.ErrnoException).code, 'EIO');
   assert.not.ok(fs.existsSync(store));
+});
+
+test('a v2 store whose fill_value is null (legal in v2) verifies: absent chunks and padding read as 0', async () => {
+  const store = path.join(dir, 'null-fill.zarr');
+  await convert(input, store, { shape: [8, 8, 8], chunk: [4, 4, 4], zarrFormat: 2, codec: 'raw' });
+  const zarray = JSON.parse(fs.readFileSync(path.join(store, '.zarray'), 'utf8'));
+  fs.writeFileSync(path.join(store, '.zarray'), JSON.stringify({ ...zarray, fill_value: null }));
+  assert.equal((await verifyStore(input, store)).differing, []);
+});
+
+test('bad arguments found before anything is written are SlabchunkErrors with exit 2, never bare errno or TypeErrors', async () => {
+  assert.throws(() => new ZarrSink(path.join(dir, 'never.zarr'), { dtype: 'uint8', chunk: [2, 2, 2] } as never),
+    (e: SlabchunkError) => e instanceof SlabchunkError && e.code === 'EINVALID' && /shape must have 3 entries/.test(e.message));
+  // An output path below a file: ENOTDIR from the filesystem becomes ESTORE naming the path.
+  const r = await slabchunk(['convert', input, path.join(input, 'sub.zarr'), '--shape', '8,8,8']);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /cannot use .*vol\.raw\/sub\.zarr as the output \(ENOTDIR/);
 });
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -28,10 +28,9 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
     if (job.part) {
       const [a, b] = job.rows;
       const [z0, z1] = job.slabs;
-      const axis = job.options.inputOrder === 'F' ? 'z' : 'x';
       io.stderr.write(a === b
         ? `part ${job.part.index} of ${job.part.count} (${job.part.source}): no rows to convert (${job.rowsTotal} rows for ${job.part.count} parts); nothing to do\n`
-        : `part ${job.part.index} of ${job.part.count} (${job.part.source}): rows ${a}–${b - 1} of ${job.rowsTotal} (slabs ${axis} ${z0}–${z1 - 1})\n`);
+        : `part ${job.part.index} of ${job.part.count} (${job.part.source}): rows ${a}–${b - 1} of ${job.rowsTotal} (slabs ${job.slabAxis} ${z0}–${z1 - 1})\n`);
     }
     const summary = await job.run().catch((error: unknown) => {
       throw new RunFailure(error);

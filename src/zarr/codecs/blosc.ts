@@ -27,7 +27,7 @@ export interface BloscConfig {
 }
 
 /** Largest chunk Blosc 1 can hold (BLOSC_MAX_BUFFERSIZE: 2^31 - 1 less its 16-byte header). */
-export const BLOSC_MAX_BYTES = 2 ** 31 - 1 - 16;
+const BLOSC_MAX_BYTES = 2 ** 31 - 1 - 16;
 
 const CNAMES: readonly BloscCname[] = ['zstd', 'zlib'];
 const SHUFFLES: readonly BloscShuffle[] = ['noshuffle', 'shuffle', 'bitshuffle'];

@@ -34,7 +34,7 @@ function compressorOf<C extends CompressorSpec>(config: C): Compressor<C> {
 export const COMPRESSOR_GRAMMARS: readonly string[] = Object.values(COMPRESSORS).map((c) => c.grammar);
 
 /** The `--codec` grammar, as errors print it. */
-export const CODEC_GRAMMAR = `${COMPRESSOR_GRAMMARS.join(' | ')}, optionally +crc32c`;
+const CODEC_GRAMMAR = `${COMPRESSOR_GRAMMARS.join(' | ')}, optionally +crc32c`;
 
 /**
  * Parses a codec string such as `zstd:3`, `gzip`, `blosc:zstd:5:bitshuffle` or `raw+crc32c`.
@@ -53,7 +53,7 @@ export function parseCodec(text: string): CodecSpec {
   return { compressor: compressor.parse(args), crc32c: flags.length > 0 };
 }
 
-/** The canonical string of a spec (what `info` and summaries print); `parseCodec(formatCodec(s))` is `s`. */
+/** The canonical string of a spec (what resolved options and summaries hold); `parseCodec(formatCodec(s))` is `s`. */
 export function formatCodec(spec: CodecSpec): string {
   const body = compressorOf(spec.compressor).format(spec.compressor);
   return spec.crc32c ? `${body}+crc32c` : body;

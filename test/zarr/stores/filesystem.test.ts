@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SlabchunkError } from '../../../src/core/errors.ts';
-import { FileSystemStore, prepareStoreDir } from '../../../src/zarr/stores/filesystem.ts';
+import { FileSystemStore } from '../../../src/zarr/stores/filesystem.ts';
+import { prepareStoreDir } from '../../../src/zarr/stores/folder.ts';
 import { halfThenFull } from '../../lib/stores.ts';
 import { conformance } from './conformance.ts';
 
