@@ -17,11 +17,14 @@ err=$(mktemp)
 for round in $(seq "$rounds"); do
   for args in "--codec raw" "--codec zstd:3" "--codec zstd:3 --shard 256,256,256" "--codec blosc"; do
     for tree in "$a" "$b"; do
-      rm -rf "$out"
+      rm -rf "$out" "$out.log"
       # shellcheck disable=SC2086
-      /usr/bin/time -f "%e %M" -o "$err" node --import tsx "$tree/src/cli/main.ts" convert "$vol" "$out" \
-        --shape 1024,1024,512 --dtype uint16 --chunk 64,64,64 $args --no-progress >/dev/null 2>&1
-      echo "$round|$args|$tree|$(cat "$err")"
+      if /usr/bin/time -f "%e %M" -o "$err" node --import tsx "$tree/src/cli/main.ts" convert "$vol" "$out" \
+        --shape 1024,1024,512 --dtype uint16 --chunk 64,64,64 $args --no-progress >/dev/null 2>"$out.log"; then
+        echo "$round|$args|$tree|$(cat "$err")"
+      else
+        echo "$round|$args|$tree|FAILED: $(tail -n 1 "$out.log")"
+      fi
     done
   done
 done

@@ -2,7 +2,7 @@
  * In-memory chunking with `fastremap.tobytes` semantics: cut an image into equal chunks and return
  * each chunk's bytes, in Fortran grid order.
  */
-import { axesByStride, copyBlock, type StridedBytes } from '../core/copy.ts';
+import { axesByStride, copyBlock } from '../core/copy.ts';
 import { bytesPerElement, dtypeOf, type TypedArray } from '../core/dtype.ts';
 import { invalid } from '../core/errors.ts';
 import {

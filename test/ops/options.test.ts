@@ -2,7 +2,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { SlabchunkError } from '../../src/core/errors.ts';
 import { availableParallelism } from 'node:os';
-import { parseFill, parseSize, resolveConvertOptions, CONVERT_OPTIONS } from '../../src/ops/options.ts';
+import { resolveConvertOptions, CONVERT_OPTIONS } from '../../src/ops/options.ts';
+import { parseFill, parseSize } from '../../src/ops/option-values.ts';
 import { checkInputSize, expectedInputBytes, sizeHints } from '../../src/input/size.ts';
 
 function rejects(fn: () => unknown, code: string, re: RegExp): void {
