@@ -27,6 +27,7 @@ export async function openRawInput(input: string | Readable, { shape, dtype, hea
   return {
     name: input,
     seekable: true,
+    file: { path: input, offset: header },
     read: (range) => fs.createReadStream(input, {
       start: header + (range?.[0] ?? 0),
       ...(range ? { end: header + range[1] - 1 } : {}),

@@ -21,4 +21,6 @@ export interface VolumeInput {
    * seekable input; without one, the whole volume from its first byte.
    */
   read(range?: readonly [number, number]): Readable;
+  /** A regular file holding the volume's bytes from `offset` on: the convert engine reads it with positioned reads. */
+  readonly file?: { readonly path: string; readonly offset: number };
 }

@@ -1,25 +1,23 @@
 /**
- * `convert()`: a raw volume (file or stream) to a Zarr store — the Chunker → ZarrSink pipeline plus the checks,
- * partitioning across array jobs, resume and interrupt handling around it. Options are resolved once, by the
- * option table; the Chunker plan and the sink config are projections of them.
+ * `convert()`: a raw volume (file or stream) to a Zarr store — the engine (worker threads over shared rows) plus
+ * the checks, partitioning across array jobs, resume and interrupt handling around it. Options are resolved once,
+ * by the option table; the plan and the sink config are projections of them.
  */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { pipeline as streamPipeline, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
 import { storedLayout } from '../core/layout.ts';
 import { openInput } from '../input/index.ts';
-import { Chunker } from '../stream/chunker.ts';
 import { chunkerPlanOf } from '../stream/plan.ts';
-import type { ChunkRecord } from '../stream/record.ts';
-import { RowBuffer } from '../stream/row-buffer.ts';
+import { ChunkFiles } from '../zarr/chunk-files.ts';
+import { codecContext, loadCodecs } from '../zarr/codecs/index.ts';
 import { checkJoinable, storeDocs } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
-import { ZarrSink } from '../zarr/sink.ts';
-import { sinkOptionsOf } from '../zarr/sink-options.ts';
+import { sinkOptionsOf, type ResolvedSinkOptions } from '../zarr/sink-options.ts';
 import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
-import { checkJoinDir, checkStoreDir } from '../zarr/stores/folder.ts';
+import { checkJoinDir, checkStoreDir, prepareStoreDir } from '../zarr/stores/folder.ts';
+import { runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
 
@@ -67,6 +65,8 @@ export interface Summary {
   mbPerSecond: number;
   /** Peak resident memory of this process so far. */
   peakRssBytes: number;
+  /** How the engine ran: threads, row buffers, the memory estimate, encodes at once and CPU by stage. */
+  engine: EngineReport;
 }
 
 /** A conversion whose arguments, input and output have been checked; nothing is created until `run()`. */
@@ -98,7 +98,7 @@ export async function convert(input: string | Readable, output: string, options:
  */
 export async function prepareConvert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<PreparedConvert> {
   const opts = resolveConvertOptions(options);
-  // One layout for the plan, the sink and every run.
+  // One layout for the plan, the store and every worker.
   const layout = storedLayout(opts);
   // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
   const plan = chunkerPlanOf(opts, layout);
@@ -114,7 +114,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
   }
-  const store = new FileSystemStore(output);
+  const store = new FileSystemStore(output, { fsync: opts.fsync });
   if (join) {
     await checkJoinDir(output);
     await checkJoinable(store, storeDocs(sinkOptions, job));
@@ -139,39 +139,20 @@ export async function prepareConvert(input: string | Readable, output: string, o
           throw wrapError(error, 'EREAD', `could not read what an earlier run left in ${output}`);
         }
       }
-      const runs = pendingRuns(rows, done);
-      const rowsSkipped = rows[1] - rows[0] - runs.reduce((n, [a, b]) => n + b - a, 0);
-      const slabRuns = runs.map(([a, b]) => layout.slabsOf(a, b));
-      const bytesTotal = slabRuns.reduce((n, [z0, z1]) => n + (z1 - z0) * plan.slabBytes, 0);
-      const sink = new ZarrSink(output, sinkOptions);
+      const todo = pendingRows(rows, done);
+      const rowsSkipped = rows[1] - rows[0] - todo.length;
+      const bytesTotal = todo.reduce((n, r) => n + (layout.slabsOf(r, r + 1)[1] - layout.slabsOf(r, r + 1)[0]) * plan.slabBytes, 0);
       let bytesIn = 0;
-      const count = (piece: Buffer) => {
-        bytesIn += piece.length;
-        options.onProgress?.({ bytesIn: Math.min(bytesIn, bytesTotal), bytesTotal });
-      };
-      // One pipeline into the sink, whatever the number of runs (resume leaves gaps): each run is its own
-      // byte range through its own Chunker, their records one after the other.
-      // The runs take turns with one row buffer, allocated once.
-      let row: RowBuffer | undefined;
-      const records = async function* (): AsyncGenerator<ChunkRecord> {
-        for (const zRange of slabRuns) {
-          row ??= new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes);
-          const bytes = source.read(source.seekable ? [zRange[0] * plan.slabBytes, zRange[1] * plan.slabBytes] : undefined);
-          bytes.on('data', count);
-          try {
-            yield* streamPipeline(bytes, new Chunker(chunkerPlanOf(opts, layout, zRange), row), () => {}) as AsyncIterable<ChunkRecord>;
-          } catch (error) {
-            // The Chunker's own errors (ESIZE) are SlabchunkErrors; anything else came from reading the input.
-            throw wrapError(error, 'EREAD', `could not read ${source.name}`);
-          }
-        }
+      const onBytes = (bytes: number) => {
+        bytesIn += bytes;
+        options.onProgress?.({ bytesIn, bytesTotal });
       };
       const started = process.hrtime.bigint();
+      let stats: EngineStats;
       try {
-        await pipeline(records, sink, options.signal ? { signal: options.signal } : {});
+        await openStore(store, sinkOptions, job, opts);
+        stats = await runEngine({ options: opts, layout, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
       } catch (error) {
-        // In-flight writes finish and complete rows get their markers before the sink closes.
-        if (!sink.closed) await new Promise((resolve) => sink.once('close', resolve));
         if (options.signal?.aborted) {
           const marked = await readRowMarkers(store);
           throw new SlabchunkError('EINTERRUPTED', `interrupted after ${countIn(marked, rows)} of ${rows[1] - rows[0]} rows; rerun with --resume to continue`, { cause: error });
@@ -193,10 +174,14 @@ export async function prepareConvert(input: string | Readable, output: string, o
         rowsTotal: layout.rowsTotal,
         rowsSkipped,
         bytesIn,
-        bytesWritten: sink.stats.bytesStored,
-        chunksWritten: sink.stats.chunksWritten,
-        chunksSkipped: sink.stats.chunksSkipped,
-        shardsWritten: sink.stats.shardsWritten,
+        bytesWritten: stats.bytesStored,
+        chunksWritten: stats.chunksWritten,
+        chunksSkipped: stats.chunksSkipped,
+        shardsWritten: stats.shardsWritten,
+        engine: {
+          threads: stats.threads, rowBuffers: stats.rowBuffers, memoryBytes: stats.memoryBytes,
+          peakEncodes: stats.peakEncodes, cpuSeconds: stats.cpuSeconds,
+        },
         seconds,
         mbPerSecond: seconds > 0 ? bytesIn / 1e6 / seconds : 0,
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
@@ -220,16 +205,33 @@ async function removeUnfinished(output: string, before: 'folder' | 'missing', fa
   }
 }
 
-/** The rows of `[first, end)` not in `done`, as contiguous `[a, b)` runs (each one read in one stream). */
-function pendingRuns(rows: readonly [number, number], done: ReadonlySet<number>): [number, number][] {
-  const runs: [number, number][] = [];
-  for (let r = rows[0]; r < rows[1]; r++) {
-    if (done.has(r)) continue;
-    const last = runs[runs.length - 1];
-    if (last && last[1] === r) last[1] = r + 1;
-    else runs.push([r, r + 1]);
+/** The rows of `[first, end)` not in `done`, ascending. */
+function pendingRows(rows: readonly [number, number], done: ReadonlySet<number>): number[] {
+  const todo: number[] = [];
+  for (let r = rows[0]; r < rows[1]; r++) if (!done.has(r)) todo.push(r);
+  return todo;
+}
+
+/**
+ * Readies the store for the engine's workers, as the ZarrSink does: the codecs load first (one that cannot, a
+ * missing native binding, fails before --overwrite clears the old store), then the folder is prepared (or the
+ * joined store checked) and the metadata written.
+ */
+async function openStore(store: FileSystemStore, sink: ResolvedSinkOptions, job: Readonly<Record<string, unknown>>, opts: ResolvedConvertOptions): Promise<void> {
+  try {
+    await loadCodecs(sink.codec, codecContext(sink.dtype));
+  } catch (error) {
+    throw wrapError(error, 'EWRITE', `could not load the ${sink.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
   }
-  return runs;
+  const docs = storeDocs(sink, job);
+  try {
+    if (sink.join) await checkJoinable(store, docs);
+    else await prepareStoreDir(store.location, opts.overwrite);
+  } catch (error) {
+    throw wrapError(error, 'EWRITE', `could not prepare ${store.location} for the store`);
+  }
+  const files = new ChunkFiles(store, sink, []);
+  for (const [key, text] of Object.entries(docs)) await files.put(key, Buffer.from(text), false);
 }
 
 function countIn(marked: ReadonlySet<number>, rows: readonly [number, number]): number {

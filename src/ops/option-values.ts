@@ -4,9 +4,11 @@ import { checkVec3, type Vec3 } from '../core/geometry.ts';
 import { formatCodec, parseCodec } from '../zarr/codecs/index.ts';
 import { checkPart, parsePart, type Part } from './partition.ts';
 
-export const int = (min: number) => (value: unknown, name: string): number => {
+export const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unknown, name: string): number => {
   const n = typeof value === 'string' && /^\d+$/.test(value.trim()) ? Number(value) : value;
-  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min) throw invalid(`${name} must be an integer ≥ ${min}. Got: ${String(value)}`);
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw invalid(`${name} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `from ${min} to ${max}`}. Got: ${String(value)}`);
+  }
   return n;
 };
 

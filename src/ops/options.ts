@@ -5,7 +5,7 @@
  * {@link ConvertOptions} without a row is a compile error.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, totalmem } from 'node:os';
 import { bytesPerElement, fillBytes, parseDType, type DType } from '../core/dtype.ts';
 import { invalid } from '../core/errors.ts';
 import { checkShard, formatShape, parseOrder, product, type Order, type Vec3 } from '../core/geometry.ts';
@@ -43,8 +43,18 @@ export interface ConvertOptions {
   fill?: number | bigint;
   /** Write chunks whose every voxel equals the fill value. Default false (they are skipped). */
   writeEmptyChunks?: boolean;
-  /** Chunks encoding or writing at once. Default 4 × cores, fewer when chunks are large (≤ 256 MiB in flight), at least 2. */
+  /**
+   * Worker threads that read, cut, encode and write. Default: every available core. Encodes run on libuv's thread
+   * pool, which the CLI sizes to at least this; a library caller sets `UV_THREADPOOL_SIZE` before the pool starts.
+   */
+  threads?: number;
+  /** Chunks (inner chunks, when sharding) encoding or writing at once, over all threads. Default 4 × cores, fewer when chunks are large (≤ 256 MiB in flight), at least 2. */
   concurrency?: number;
+  /**
+   * Memory the run may use in all, in bytes: row buffers, the threads' chunks in flight and a fixed base. Default
+   * half the machine's memory. A second row buffer (reading overlapped with encoding) is used only where it fits.
+   */
+  maxMemory?: number;
   /** Largest row (chunk-row, or shard-row) held in memory, in bytes. Default 4 GiB. */
   maxRowBytes?: number;
   /** Flush every file to the disk before renaming it into place, so a power loss tears nothing. Default false. */
@@ -119,9 +129,14 @@ export const OPTIONS = {
   header: { flag: 'header', value: 'BYTES', doc: 'bytes to skip at the start of the input', defaultText: '`0`', default: () => 0, parse: int(0) },
   fill: { flag: 'fill', value: 'V', doc: 'fill value of padding and absent chunks', defaultText: '`0`', default: () => 0, parse: parseFill },
   writeEmptyChunks: { flag: 'write-empty-chunks', doc: 'also write chunks holding only the fill value', defaultText: 'off', default: () => false, parse: bool },
+  threads: { flag: 'threads', value: 'N', doc: 'worker threads reading, cutting, encoding and writing — see Speed', defaultText: 'every core', default: () => availableParallelism(), parse: int(1, 4096) },
   concurrency: {
     flag: 'concurrency', value: 'N', doc: 'chunks encoding or writing at once', defaultText: '4 × cores, fewer for big chunks', parse: int(1),
     default: (r) => r.chunk && r.dtype && defaultConcurrency(product(r.chunk) * bytesPerElement(r.dtype)),
+  },
+  maxMemory: {
+    flag: 'max-memory', value: 'SIZE', doc: 'memory budget of the run: rows, chunks in flight and a base — see Memory', defaultText: 'half the machine\'s memory',
+    default: () => Math.floor(totalmem() / 2), parse: parseSize,
   },
   maxRowBytes: { flag: 'max-row-memory', value: 'SIZE', doc: 'largest chunk-row (shard-row) held in memory, e.g. `12GiB` — see Memory', defaultText: '`4GiB`', default: () => 4 * GiB, parse: parseSize },
   fsync: {

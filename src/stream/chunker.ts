@@ -4,10 +4,9 @@
  * row's storage is a {@link RowBuffer}, its place in the volume a {@link RowCursor}, the cut {@link cutChunk}.
  */
 import { Transform, type TransformCallback } from 'node:stream';
-import { invalid, SlabchunkError } from '../core/errors.ts';
-import { formatShape } from '../core/geometry.ts';
+import { invalid } from '../core/errors.ts';
 import { cutChunk } from './cut.ts';
-import { isChunkerPlan, planChunker, type ChunkerOptions, type ChunkerPlan } from './plan.ts';
+import { inputSizeError, isChunkerPlan, planChunker, type ChunkerOptions, type ChunkerPlan } from './plan.ts';
 import { RowBuffer } from './row-buffer.ts';
 import { RowCursor } from './row-cursor.ts';
 
@@ -55,9 +54,7 @@ export class Chunker extends Transform {
   override _transform(piece: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
     const { inputBytes, slabBytes, rowBytes } = this.plan;
     if (this.#received + piece.length > inputBytes) {
-      callback(new SlabchunkError('ESIZE',
-        `input holds more than ${inputBytes} bytes (at least ${this.#received + piece.length}); ${this.#needs()}; `
-        + 'check the shape, dtype and header size', { expected: inputBytes, actual: this.#received + piece.length }));
+      callback(inputSizeError(this.plan, this.#received + piece.length));
       return;
     }
     if (this.#row === null) {
@@ -86,8 +83,7 @@ export class Chunker extends Transform {
   override _flush(callback: TransformCallback): void {
     const { inputBytes } = this.plan;
     if (this.#received < inputBytes) {
-      callback(new SlabchunkError('ESIZE', `input ended after ${this.#received} bytes; ${this.#needs()}`,
-        { expected: inputBytes, actual: this.#received }));
+      callback(inputSizeError(this.plan, this.#received));
       return;
     }
     callback();
@@ -98,13 +94,6 @@ export class Chunker extends Transform {
     this.#piece = null;
     this.#callback = null;
     callback(error);
-  }
-
-  #needs(): string {
-    const { shape, dtype, inputBytes, zRange, file } = this.plan;
-    const whole = zRange[0] === 0 && zRange[1] === file.shape[2];
-    const what = whole ? `shape ${formatShape(shape)}` : `slabs [${zRange[0]}, ${zRange[1]}) of shape ${formatShape(shape)}`;
-    return `${what} of ${dtype} needs ${inputBytes} bytes`;
   }
 
   /** Moves the current piece into the row buffer and cuts completed rows; calls back once the piece is used up. */

@@ -7,16 +7,17 @@ import type { ChunkRecord } from './record.ts';
 import type { RowBuffer } from './row-buffer.ts';
 
 /**
- * Copies chunk `cut` out of `row` (whose first slab is file slab `z0`) into a new Buffer of its own (safe to hand
- * to another thread) in the plan's chunk byte order and edge mode.
+ * Copies chunk `cut` out of `row` (whose first slab is file slab `z0`) in the plan's chunk byte order and edge
+ * mode, into `into` (a reused buffer of at least the chunk's size) or else a new Buffer of its own (safe to hand
+ * to another thread).
  */
-export function cutChunk(plan: ChunkerPlan, row: RowBuffer, z0: number, cut: ChunkCut): ChunkRecord {
+export function cutChunk(plan: ChunkerPlan, row: RowBuffer, z0: number, cut: ChunkCut, into?: Buffer): ChunkRecord {
   const es = plan.elementSize;
   const dims = plan.edge === 'crop' ? cut.shape : plan.chunk;
   // The destination is described in the file frame, where the copy runs.
   const strides = plan.layout.toFile(denseStrides(dims, plan.order));
   const count = product(dims);
-  const data = Buffer.allocUnsafeSlow(count * es);
+  const data = into ? into.subarray(0, count * es) : Buffer.allocUnsafeSlow(count * es);
   const full = cut.shape[0] === dims[0] && cut.shape[1] === dims[1] && cut.shape[2] === dims[2];
   if (!full) fillElements(data, 0, count, plan.fill);
   const [X, Y] = plan.file.shape;

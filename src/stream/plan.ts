@@ -4,7 +4,7 @@
  */
 import { constants as bufferConstants } from 'node:buffer';
 import { bytesPerElement, fillBytes, type DType, type ElementSize } from '../core/dtype.ts';
-import { invalid } from '../core/errors.ts';
+import { invalid, SlabchunkError } from '../core/errors.ts';
 import { checkShard, divides, formatShape, formatVec3, parseOrder, product, slabBytes, type Order, type Vec3 } from '../core/geometry.ts';
 import { storedLayout, type FileFrame, type StoredLayout } from '../core/layout.ts';
 import { checkChunkBytes, checkOption, resolveOption, type Endian, type ResolvedConvertOptions } from '../ops/options.ts';
@@ -213,4 +213,18 @@ function checkZRange(value: unknown, Z: number, depth: number, axis: string, row
     throw invalid(`zRange end ${z1} is not on a ${rowName} boundary; use a multiple of the ${unit} or ${Z} (e.g. ${boundary(z1)})`);
   }
   return [z0, z1];
+}
+
+/**
+ * ESIZE for a stream that carried `received` bytes where the plan needs exactly `inputBytes`: it ended early
+ * (`received` short) or holds more (`received` past the end, at least).
+ */
+export function inputSizeError(plan: ChunkerPlan, received: number): SlabchunkError {
+  const { shape, dtype, inputBytes, zRange, file } = plan;
+  const whole = zRange[0] === 0 && zRange[1] === file.shape[2];
+  const what = whole ? `shape ${formatShape(shape)}` : `slabs [${zRange[0]}, ${zRange[1]}) of shape ${formatShape(shape)}`;
+  const needs = `${what} of ${dtype} needs ${inputBytes} bytes`;
+  const sizes = { expected: inputBytes, actual: received };
+  if (received < inputBytes) return new SlabchunkError('ESIZE', `input ended after ${received} bytes; ${needs}`, sizes);
+  return new SlabchunkError('ESIZE', `input holds more than ${inputBytes} bytes (at least ${received}); ${needs}; check the shape, dtype and header size`, sizes);
 }

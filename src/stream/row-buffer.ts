@@ -1,7 +1,8 @@
 /**
  * The row buffer: the slabs of one row (chunk-row, or shard-row), filled piece by piece and cut into chunks once
  * complete. A row larger than the largest Buffer (4 GiB on Node 20) is held as bands of whole slabs, one Buffer
- * each; the band arithmetic lives here and nowhere else.
+ * each; the band arithmetic lives here and nowhere else. The convert engine's rows live in shared memory, so its
+ * worker threads read into them and cut from them without a copy.
  */
 import { constants as bufferConstants } from 'node:buffer';
 import type { ElementSize } from '../core/dtype.ts';
@@ -15,17 +16,33 @@ export class RowBuffer {
   readonly bandSlabs: number;
   readonly bands: readonly Buffer[];
 
-  /** Allocates room for `slabs` slabs of `slabBytes`; bands of at most `maxBandBytes` (Node's Buffer limit by default). */
-  constructor(slabBytes: number, slabs: number, maxBandBytes: number = bufferConstants.MAX_LENGTH) {
+  /**
+   * Allocates room for `slabs` slabs of `slabBytes`; bands of at most `maxBandBytes` (Node's Buffer limit by
+   * default). `memory`: `'shared'` allocates SharedArrayBuffers (for worker threads); a list of them is the
+   * memory of a shared row buffer made elsewhere, viewed without allocating.
+   */
+  constructor(slabBytes: number, slabs: number, maxBandBytes: number = bufferConstants.MAX_LENGTH, memory: 'local' | 'shared' | readonly SharedArrayBuffer[] = 'local') {
     this.slabBytes = slabBytes;
     this.capacity = slabBytes * slabs;
     this.bandSlabs = Math.min(slabs, Math.floor(maxBandBytes / slabBytes));
     const band = this.bandSlabs * slabBytes;
+    const allocate = (bytes: number, i: number): Buffer => {
+      if (Array.isArray(memory)) return Buffer.from(memory[i] as SharedArrayBuffer);
+      return memory === 'shared' ? Buffer.from(new SharedArrayBuffer(bytes)) : Buffer.allocUnsafeSlow(bytes);
+    };
     try {
-      this.bands = Array.from({ length: Math.ceil(this.capacity / band) }, (_, i) => Buffer.allocUnsafeSlow(Math.min(band, this.capacity - i * band)));
+      this.bands = Array.from({ length: Math.ceil(this.capacity / band) }, (_, i) => allocate(Math.min(band, this.capacity - i * band), i));
     } catch (cause) {
       throw new SlabchunkError('EMEMORY', `cannot allocate a row buffer of ${this.capacity} bytes; use a smaller chunk (or shard) depth, or free memory`, { cause });
     }
+  }
+
+  /** The bands' memory, for a RowBuffer over the same bytes in another thread (shared buffers only). */
+  get shared(): SharedArrayBuffer[] {
+    return this.bands.map((band) => {
+      if (!(band.buffer instanceof SharedArrayBuffer)) throw new TypeError('this row buffer is not in shared memory');
+      return band.buffer;
+    });
   }
 
   /** Copies `bytes` into the row from byte `at` (row-relative), across bands. */

@@ -41,11 +41,16 @@ export class RowMarkers {
       return;
     }
     this.#left.delete(row);
-    const key = rowMarkerKey(row);
-    try {
-      await this.#store.set(key, new Uint8Array(0));
-    } catch (cause) {
-      throw new SlabchunkError('EWRITE', `could not mark row ${row} done in ${this.#store.location}: ${messageOf(cause)}`, { key, cause });
-    }
+    await markRowDone(this.#store, row);
+  }
+}
+
+/** Writes row `r`'s marker: call once every file of the row is in place. */
+export async function markRowDone(store: Store, row: number): Promise<void> {
+  const key = rowMarkerKey(row);
+  try {
+    await store.set(key, new Uint8Array(0));
+  } catch (cause) {
+    throw new SlabchunkError('EWRITE', `could not mark row ${row} done in ${store.location}: ${messageOf(cause)}`, { key, cause });
   }
 }

@@ -5,12 +5,12 @@
  * chunk has a slot, so backpressure reaches the reader.
  */
 import { Writable } from 'node:stream';
-import { fillBytes } from '../core/dtype.ts';
-import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import { SlabchunkError, wrapError } from '../core/errors.ts';
 import type { Vec3 } from '../core/geometry.ts';
 import type { ChunkRecord } from '../stream/record.ts';
 import { taskPool, type TaskPool } from '../stream/task-pool.ts';
-import { codecContext, encodeWith, loadCodecs, type BytesCodec } from './codecs/index.ts';
+import { ChunkFiles, emptyStats, type SinkStats } from './chunk-files.ts';
+import { codecContext, loadCodecs } from './codecs/index.ts';
 import { checkJoinable, storeDocs } from './join.ts';
 import { RowMarkers } from './markers.ts';
 import { ShardAssembler } from './shard-assembler.ts';
@@ -19,18 +19,7 @@ import { FileSystemStore } from './stores/filesystem.ts';
 import { prepareStoreDir } from './stores/folder.ts';
 import type { Store } from './stores/types.ts';
 
-/** Counters a run reports. */
-export interface SinkStats {
-  chunksWritten: number;
-  /** Chunks not written because every voxel equals the fill value. */
-  chunksSkipped: number;
-  /** Bytes received in records. */
-  bytesIn: number;
-  /** Bytes stored for chunks or shards (after encoding), metadata excluded. */
-  bytesStored: number;
-  /** Shard files written (sharded arrays only). */
-  shardsWritten: number;
-}
+export type { SinkStats } from './chunk-files.ts';
 
 /**
  * Writes a Zarr v3 or v2 array from a stream of ChunkRecords (object mode) to `target`: a folder path (checked to
@@ -40,15 +29,14 @@ export class ZarrSink extends Writable {
   /** Where the store lives (the folder path, or the store's location). */
   readonly path: string;
   readonly options: ResolvedSinkOptions;
-  readonly stats: SinkStats = { chunksWritten: 0, chunksSkipped: 0, bytesIn: 0, bytesStored: 0, shardsWritten: 0 };
+  readonly stats: SinkStats = emptyStats();
   readonly #store: Store;
   readonly #ownsLocation: boolean;
   readonly #pool: TaskPool;
-  /** A whole chunk of fill value: a chunk equal to it is empty (one memcmp, no per-voxel work). */
-  readonly #fillChunk: Buffer;
   readonly #shards: ShardAssembler | undefined;
   readonly #markers: RowMarkers | undefined;
-  #codecs: readonly BytesCodec[] = [];
+  /** Set once the codecs have loaded (`_construct`), before the first write. */
+  #files: ChunkFiles | undefined;
 
   constructor(target: string | Store, options: ZarrSinkOptions | ResolvedSinkOptions) {
     // checked before super(): Writable schedules _construct as soon as it exists, even if we then throw
@@ -59,7 +47,6 @@ export class ZarrSink extends Writable {
     this.#store = typeof target === 'string' ? new FileSystemStore(target, { fsync: resolved.fsync }) : target;
     this.path = this.#store.location;
     this.#pool = taskPool(resolved.concurrency, (error) => this.destroy(error as Error));
-    this.#fillChunk = Buffer.alloc(resolved.chunkBytes, fillBytes(resolved.dtype, resolved.fill));
     this.#shards = resolved.layout.shard ? new ShardAssembler(resolved.layout, resolved.zarrFormat, resolved.shardIndex) : undefined;
     this.#markers = resolved.rowMarkers ? new RowMarkers(this.#store, resolved.layout) : undefined;
   }
@@ -78,7 +65,7 @@ export class ZarrSink extends Writable {
     // Codecs load first: a codec that cannot load (a missing native binding) must fail before --overwrite
     // clears the old store.
     try {
-      this.#codecs = await loadCodecs(this.options.codec, codecContext(this.options.dtype));
+      this.#files = new ChunkFiles(this.#store, this.options, await loadCodecs(this.options.codec, codecContext(this.options.dtype)), { stats: this.stats });
     } catch (error) {
       throw wrapError(error, 'EWRITE', `could not load the ${this.options.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
     }
@@ -88,7 +75,7 @@ export class ZarrSink extends Writable {
     } catch (error) {
       throw wrapError(error, 'EWRITE', `could not prepare ${this.path} for the store`);
     }
-    for (const [key, text] of Object.entries(docs)) await this.#put(key, Buffer.from(text), false);
+    for (const [key, text] of Object.entries(docs)) await this.#files.put(key, Buffer.from(text), false);
   }
 
   override _write(record: ChunkRecord, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
@@ -124,36 +111,13 @@ export class ZarrSink extends Writable {
     return null;
   }
 
-  /** Encodes a chunk (or an inner chunk of shard `key`) unless it is all fill (then undefined, counted as skipped). */
-  async #encode(key: string, data: Buffer): Promise<Buffer | undefined> {
-    if (!this.options.writeEmptyChunks && data.equals(this.#fillChunk)) {
-      this.stats.chunksSkipped++;
-      return undefined;
-    }
-    try {
-      const encoded = await encodeWith(this.#codecs, data);
-      this.stats.chunksWritten++;
-      return encoded;
-    } catch (cause) {
-      throw new SlabchunkError('EWRITE', `could not encode chunk ${key} in ${this.path}: ${messageOf(cause)}`, { key, cause });
-    }
-  }
-
-  async #put(key: string, bytes: Buffer | readonly Uint8Array[], count = true): Promise<void> {
-    try {
-      await this.#store.set(key, bytes);
-    } catch (cause) {
-      throw new SlabchunkError('EWRITE', `could not write ${key} in ${this.path}: ${messageOf(cause)}`, { key, cause });
-    }
-    if (count) this.stats.bytesStored += Buffer.isBuffer(bytes) ? bytes.length : bytes.reduce((n, part) => n + part.length, 0);
-  }
-
   /** Unsharded: the task that writes one chunk; resolves with the file's coordinates once it is done. */
   #writeChunk(record: ChunkRecord): () => Promise<Vec3> {
     return async () => {
       const key = this.keyOf(record.coords);
-      const encoded = await this.#encode(key, record.data);
-      if (encoded !== undefined) await this.#put(key, encoded);
+      const files = this.#files!;
+      const encoded = await files.encode(key, record.data);
+      if (encoded !== undefined) await files.put(key, encoded);
       return record.coords;
     };
   }
@@ -165,10 +129,11 @@ export class ZarrSink extends Writable {
   #writeInner(shards: ShardAssembler, record: ChunkRecord): () => Promise<Vec3 | undefined> {
     const slot = shards.claim(record.coords);
     return async () => {
-      const done = shards.fill(slot, await this.#encode(slot.key, record.data));
+      const files = this.#files!;
+      const done = shards.fill(slot, await files.encode(slot.key, record.data));
       if (done === null) return undefined;
       if (done.parts !== undefined) {
-        await this.#put(slot.key, done.parts);
+        await files.put(slot.key, done.parts);
         this.stats.shardsWritten++;
       }
       return slot.shard;

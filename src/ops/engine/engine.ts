@@ -1,0 +1,404 @@
+/**
+ * The convert engine: the main thread only schedules. Rows live in shared memory; worker threads fill them
+ * (positioned reads of a file, straight into the row; a stream is copied in here) and then cut, encode and write
+ * their chunks or shards. With two row buffers the next row is read while the last one is encoded. A row's marker
+ * is written once all its files are in place. The output is the Chunker → ZarrSink pipeline's, byte for byte.
+ */
+import fs from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { bytesPerElement } from '../../core/dtype.ts';
+import { SlabchunkError } from '../../core/errors.ts';
+import { product } from '../../core/geometry.ts';
+import type { StoredLayout } from '../../core/layout.ts';
+import type { VolumeInput } from '../../input/types.ts';
+import { chunkerPlanOf, inputSizeError, type ChunkerPlan } from '../../stream/plan.ts';
+import { RowBuffer } from '../../stream/row-buffer.ts';
+import { emptyStats, type SinkStats } from '../../zarr/chunk-files.ts';
+import { markRowDone } from '../../zarr/markers.ts';
+import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
+import type { ResolvedConvertOptions } from '../options.ts';
+import { threadCpuSeconds } from './cpu.ts';
+import { planMemory } from './memory.ts';
+import { PROBE_PEAK, type CutTask, type EngineJob, type ErrorReply, type FillTask, type Reply, type Task, type ToWorker } from './protocol.ts';
+
+export interface EngineRun {
+  readonly options: ResolvedConvertOptions;
+  readonly layout: StoredLayout;
+  /** The store folder, already holding its metadata. */
+  readonly store: string;
+  /** The job record (how the input is read), as the metadata has it. */
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly source: VolumeInput;
+  /** Rows to convert, ascending; a stream input carries exactly their slabs, in order. */
+  readonly rows: readonly number[];
+  readonly signal?: AbortSignal | undefined;
+  /** Hears input bytes as they land in a row. */
+  readonly onBytes?: (bytes: number) => void;
+}
+
+/** What the engine did and how: the scaling figures bench/convert.ts reports. */
+export interface EngineStats extends SinkStats {
+  readonly threads: number;
+  /** 2 when the next row was read while the last one encoded. */
+  readonly rowBuffers: 1 | 2;
+  /** The memory estimate checked against `maxMemory`. */
+  readonly memoryBytes: number;
+  /** Most chunk encodes running at once. */
+  readonly peakEncodes: number;
+  /**
+   * CPU seconds by stage: `main` the scheduling thread, `read` and `cut` the workers' own work on those tasks,
+   * `other` the rest of the process (encodes and writes on libuv's pool, thread start-up). NaN off Linux.
+   */
+  readonly cpuSeconds: { readonly total: number; readonly main: number; readonly read: number; readonly cut: number; readonly other: number };
+}
+
+/** How the engine ran, without the file counts. */
+export type EngineReport = Omit<EngineStats, keyof SinkStats>;
+
+/** Largest piece of a row one fill task reads. */
+const PIECE_BYTES = 16 * 2 ** 20;
+/** Cut tasks per thread per row (unsharded): enough to even out, few enough that messages cost nothing. */
+const TASKS_PER_THREAD = 4;
+
+/** Converts `run.rows` with worker threads; rejects with the first failure once every task in flight has ended. */
+export async function runEngine(run: EngineRun): Promise<EngineStats> {
+  const { options, layout } = run;
+  const mainCpu = threadCpuSeconds();
+  const processCpu = process.cpuUsage();
+  const plan = chunkerPlanOf(options, layout);
+  const chunkBytes = product(options.chunk) * bytesPerElement(options.dtype);
+  const depth = Math.max(1, Math.ceil(options.concurrency / options.threads));
+  const memory = planMemory({
+    rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth, maxMemory: options.maxMemory,
+    ...(layout.shard ? { shardBytes: layout.chunksPerShard * chunkBytes } : {}),
+  });
+  const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
+  const probe = new SharedArrayBuffer(8);
+  const fd = run.source.file ? fs.openSync(run.source.file.path, 'r') : null;
+  const pool = new WorkerPool({
+    options, store: run.store, record: run.record, inputName: run.source.name, inputFd: fd,
+    rows: rowBuffers.map((r) => r.shared), bandSlabs: rowBuffers[0]!.bandSlabs, depth, probe,
+  }, memory.threads);
+  const stats = emptyStats();
+  const cpu = { read: 0, cut: 0 };
+  const onAbort = () => pool.stop(new SlabchunkError('EINTERRUPTED', 'interrupted'));
+  run.signal?.addEventListener('abort', onAbort);
+  try {
+    if (run.signal?.aborted) onAbort();
+    await pool.started;
+    const count = (kind: 'read' | 'cut') => (reply: Done) => {
+      cpu[kind] += reply.cpuSeconds;
+      for (const k of ['chunksWritten', 'chunksSkipped', 'bytesStored', 'shardsWritten'] as const) stats[k] += reply.stats[k];
+    };
+    const store = new FileSystemStore(run.store, { fsync: options.fsync });
+    const stream = run.source.file ? null : new StreamFiller(run.source, plan, rowBuffers);
+    const free = new Slots(rowBuffers.length);
+    const rowsInFlight: Promise<void>[] = [];
+    for (const row of run.rows) {
+      const buffer = await free.take();
+      if (pool.failure) break;
+      const [z0, z1] = layout.slabsOf(row, row + 1);
+      const bytes = (z1 - z0) * plan.slabBytes;
+      let fills: Omit<FillTask, 'id'>[];
+      if (stream) {
+        await stream.fill(buffer, bytes);
+        fills = options.endian === 'big' ? pieces(rowBuffers[buffer]!, buffer, bytes, null, pool.threads) : [];
+      } else {
+        fills = pieces(rowBuffers[buffer]!, buffer, bytes, run.source.file!.offset + z0 * plan.slabBytes, pool.threads);
+      }
+      await Promise.all(fills.map((task) => pool.submit(task).then((reply) => {
+        count('read')(reply);
+        if (task.position !== null) run.onBytes?.(task.length);
+      })));
+      if (stream) run.onBytes?.(bytes);
+      rowsInFlight.push(Promise.all(cutTasks(layout, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
+        .then(() => markRowDone(store, row))
+        .finally(() => free.give(buffer)));
+      // A failed row stops the loop at the next take(); its error is the pool's failure.
+      rowsInFlight[rowsInFlight.length - 1]!.catch(() => undefined);
+    }
+    if (stream && !pool.failure) await stream.end();
+    await Promise.allSettled(rowsInFlight);
+    await Promise.all(rowsInFlight);
+  } catch (error) {
+    pool.stop(error);
+  } finally {
+    run.signal?.removeEventListener('abort', onAbort);
+    await pool.close();
+    if (fd !== null) fs.closeSync(fd);
+  }
+  if (pool.failure) throw pool.failure;
+  const used = process.cpuUsage(processCpu);
+  const total = (used.user + used.system) / 1e6;
+  const main = threadCpuSeconds() - mainCpu;
+  return {
+    ...stats,
+    threads: pool.threads,
+    rowBuffers: memory.rowBuffers,
+    memoryBytes: memory.bytes,
+    peakEncodes: new Int32Array(probe)[PROBE_PEAK]!,
+    cpuSeconds: { total, main, read: cpu.read, cut: cpu.cut, other: total - main - cpu.read - cpu.cut },
+  };
+}
+
+/** Fill tasks for `bytes` of row buffer `buffer`: pieces within one band, a multiple of 8 bytes, about two per thread. */
+function pieces(row: RowBuffer, buffer: number, bytes: number, position: number | null, threads: number): Omit<FillTask, 'id'>[] {
+  const size = Math.max(2 ** 20, Math.min(PIECE_BYTES, Math.ceil(bytes / (2 * threads) / 8) * 8));
+  const bandBytes = row.bandSlabs * row.slabBytes;
+  const tasks: Omit<FillTask, 'id'>[] = [];
+  for (let at = 0; at < bytes;) {
+    const band = Math.floor(at / bandBytes);
+    const into = at - band * bandBytes;
+    const length = Math.min(size, bytes - at, bandBytes - into);
+    tasks.push({ kind: 'fill', buffer, band, at: into, length, position: position === null ? null : position + at });
+    at += length;
+  }
+  return tasks;
+}
+
+/** Cut tasks of a row: one per shard, or runs of chunks, a few per thread. */
+function cutTasks(layout: StoredLayout, row: number, buffer: number, threads: number): Omit<CutTask, 'id'>[] {
+  const cuts = layout.rowCuts(row);
+  const tasks: Omit<CutTask, 'id'>[] = [];
+  if (layout.shard) {
+    // A row's cuts come shard by shard; a task is one whole shard.
+    const fileKey = (i: number) => layout.fileOf(cuts[i]!.coords).join(',');
+    for (let from = 0; from < cuts.length;) {
+      let to = from + 1;
+      while (to < cuts.length && fileKey(to) === fileKey(from)) to++;
+      tasks.push({ kind: 'cut', buffer, row, from, to });
+      from = to;
+    }
+    return tasks;
+  }
+  const per = Math.max(1, Math.ceil(cuts.length / (threads * TASKS_PER_THREAD)));
+  for (let from = 0; from < cuts.length; from += per) tasks.push({ kind: 'cut', buffer, row, from, to: Math.min(cuts.length, from + per) });
+  return tasks;
+}
+
+/** Row buffers free for the next row; `take` waits for one. */
+class Slots {
+  readonly #free: number[];
+  readonly #waiting: ((slot: number) => void)[] = [];
+
+  constructor(count: number) {
+    this.#free = Array.from({ length: count }, (_, i) => i);
+  }
+
+  take(): Promise<number> {
+    const slot = this.#free.shift();
+    return slot !== undefined ? Promise.resolve(slot) : new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  give(slot: number): void {
+    const next = this.#waiting.shift();
+    if (next) next(slot);
+    else this.#free.push(slot);
+  }
+}
+
+/** Copies a stream's bytes into rows, in order; ESIZE when it carries fewer or more bytes than the volume. */
+class StreamFiller {
+  readonly #pieces: AsyncIterator<Buffer>;
+  readonly #plan: ChunkerPlan;
+  readonly #rows: readonly RowBuffer[];
+  readonly #name: string;
+  #left: Buffer | null = null;
+  #received = 0;
+
+  constructor(source: VolumeInput, plan: ChunkerPlan, rows: readonly RowBuffer[]) {
+    this.#pieces = (source.read() as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    this.#plan = plan;
+    this.#rows = rows;
+    this.#name = source.name;
+  }
+
+  async #next(): Promise<Buffer | null> {
+    if (this.#left) {
+      const piece = this.#left;
+      this.#left = null;
+      return piece;
+    }
+    let result: IteratorResult<Buffer>;
+    try {
+      result = await this.#pieces.next();
+    } catch (cause) {
+      throw new SlabchunkError('EREAD', `could not read ${this.#name}: ${(cause as Error).message}`, { cause });
+    }
+    if (result.done) return null;
+    this.#received += result.value.length;
+    return result.value;
+  }
+
+  /** Copies the next `bytes` of the stream into row buffer `buffer`. */
+  async fill(buffer: number, bytes: number): Promise<void> {
+    const row = this.#rows[buffer]!;
+    for (let at = 0; at < bytes;) {
+      const piece = await this.#next();
+      if (piece === null) throw inputSizeError(this.#plan, this.#received);
+      const n = Math.min(piece.length, bytes - at);
+      row.write(n === piece.length ? piece : piece.subarray(0, n), at);
+      if (n < piece.length) this.#left = piece.subarray(n);
+      at += n;
+    }
+  }
+
+  /** Checks that the stream has nothing left. */
+  async end(): Promise<void> {
+    for (let piece = await this.#next(); piece !== null; piece = await this.#next()) {
+      if (piece.length > 0) throw inputSizeError(this.#plan, this.#plan.inputBytes + piece.length);
+    }
+  }
+}
+
+/** Idle workers of earlier runs, kept a while: a process converting many volumes starts its threads once. */
+const idle: Worker[] = [];
+/** Idle workers end after this long unused. */
+const IDLE_MS = 5000;
+let reaper: NodeJS.Timeout | undefined;
+
+/** An idle worker, or a new one. */
+function lease(): Worker {
+  const worker = idle.pop() ?? startWorker();
+  worker.ref();
+  return worker;
+}
+
+function giveBack(worker: Worker): void {
+  worker.postMessage({ type: 'release' } satisfies ToWorker);
+  worker.unref();
+  idle.push(worker);
+  clearTimeout(reaper);
+  reaper = setTimeout(() => {
+    for (const w of idle.splice(0)) void w.terminate();
+  }, IDLE_MS).unref();
+}
+
+/**
+ * A worker thread running worker.ts beside this file: compiled, or (running from source, as the tests do) through
+ * tsx, whose loader does not reach worker threads by itself.
+ */
+function startWorker(): Worker {
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  const source = new URL('./worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`, { eval: true });
+}
+
+type Done = Extract<Reply, { type: 'done' }>;
+
+/** A run's worker threads: tasks queue here (fills first: they free the next row) and go to whichever worker is idle. */
+class WorkerPool {
+  readonly threads: number;
+  /** Resolves once every worker has taken the job (loaded its codecs); rejects with the first that could not. */
+  readonly started: Promise<void>;
+  failure: SlabchunkError | undefined;
+  readonly #workers: Worker[] = [];
+  readonly #lost = new Set<Worker>();
+  readonly #idle: Worker[] = [];
+  readonly #fills: Task[] = [];
+  readonly #cuts: Task[] = [];
+  readonly #waiting = new Map<number, { resolve: (reply: Done) => void; reject: (error: SlabchunkError) => void }>();
+  readonly #running = new Map<Worker, number>();
+  #nextId = 0;
+
+  constructor(job: EngineJob, threads: number) {
+    this.threads = threads;
+    const ready: Promise<void>[] = [];
+    for (let i = 0; i < threads; i++) {
+      const worker = lease();
+      this.#workers.push(worker);
+      ready.push(new Promise((resolve, reject) => {
+        worker.on('message', (reply: Reply) => {
+          if (reply.type === 'ready') {
+            this.#idle.push(worker);
+            resolve();
+            this.#dispatch();
+          } else if (reply.type === 'failed' && reply.id === null) reject(fromReply(reply.error));
+          else this.#settle(worker, reply);
+        });
+        worker.on('error', (error) => {
+          const failure = new SlabchunkError('EWRITE', `a worker thread failed: ${error.message}`, { cause: error });
+          reject(failure);
+          this.#lose(worker, failure);
+        });
+        worker.on('exit', () => {
+          const failure = new SlabchunkError('EWRITE', 'a worker thread exited unexpectedly');
+          reject(failure);
+          this.#lose(worker, failure);
+        });
+      }));
+      worker.postMessage({ type: 'job', job } satisfies ToWorker);
+    }
+    this.started = Promise.all(ready).then(() => undefined);
+  }
+
+  submit(task: Omit<FillTask, 'id'> | Omit<CutTask, 'id'>): Promise<Done> {
+    if (this.failure) return Promise.reject(this.failure);
+    const full: Task = { ...task, id: this.#nextId++ };
+    return new Promise((resolve, reject) => {
+      this.#waiting.set(full.id, { resolve, reject });
+      (full.kind === 'fill' ? this.#fills : this.#cuts).push(full);
+      this.#dispatch();
+    });
+  }
+
+  /** Records the first failure: queued tasks are dropped (their promises reject), tasks in flight finish. */
+  stop(error: unknown): void {
+    if (!this.failure) this.failure = error instanceof SlabchunkError ? error : new SlabchunkError('EWRITE', (error as Error).message, { cause: error });
+    for (const task of [...this.#fills.splice(0), ...this.#cuts.splice(0)]) {
+      this.#waiting.get(task.id)?.reject(this.failure);
+      this.#waiting.delete(task.id);
+    }
+  }
+
+  /** Waits for the tasks in flight, then hands the threads back (a thread that failed is ended). */
+  async close(): Promise<void> {
+    await this.started.catch(() => undefined);
+    while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    for (const worker of this.#workers) {
+      worker.removeAllListeners('message').removeAllListeners('error').removeAllListeners('exit');
+      if (this.#lost.has(worker)) void worker.terminate();
+      else giveBack(worker);
+    }
+  }
+
+  #dispatch(): void {
+    while (this.#idle.length > 0 && !this.failure) {
+      const task = this.#fills.shift() ?? this.#cuts.shift();
+      if (!task) return;
+      const worker = this.#idle.pop()!;
+      this.#running.set(worker, task.id);
+      worker.postMessage({ type: 'task', task } satisfies ToWorker);
+    }
+  }
+
+  #settle(worker: Worker, reply: Reply): void {
+    if (reply.type === 'ready') return;
+    this.#running.delete(worker);
+    this.#idle.push(worker);
+    const waiter = reply.id === null ? undefined : this.#waiting.get(reply.id);
+    if (reply.id !== null) this.#waiting.delete(reply.id);
+    if (reply.type === 'done') waiter?.resolve(reply);
+    else {
+      const error = fromReply(reply.error);
+      this.stop(error);
+      waiter?.reject(error);
+    }
+    this.#dispatch();
+  }
+
+  #lose(worker: Worker, failure: SlabchunkError): void {
+    this.#lost.add(worker);
+    const id = this.#running.get(worker);
+    this.#running.delete(worker);
+    this.stop(failure);
+    if (id !== undefined) {
+      this.#waiting.get(id)?.reject(failure);
+      this.#waiting.delete(id);
+    }
+  }
+}
+
+function fromReply(error: ErrorReply): SlabchunkError {
+  return new SlabchunkError(error.code, error.message, error.key !== undefined ? { key: error.key } : {});
+}

@@ -1,0 +1,58 @@
+/**
+ * The engine's memory budget: how many row buffers and threads fit in `--max-memory`. Pure; the estimates are
+ * upper bounds measured on Node 20 (bench/RESULTS.md, "engine").
+ */
+import { invalid } from '../../core/errors.ts';
+
+const MiB = 2 ** 20;
+/** The main thread with its modules and codecs loaded. */
+export const BASE_BYTES = 96 * MiB;
+/** One worker thread's own heap and code, before any chunk. */
+export const THREAD_BYTES = 12 * MiB;
+
+export interface MemoryNeeds {
+  /** Bytes of one row buffer (the deepest row of this run). */
+  readonly rowBytes: number;
+  /** Bytes of one chunk. */
+  readonly chunkBytes: number;
+  /** Bytes of one shard's chunks (sharded runs): a worker holds a whole shard until it is written. */
+  readonly shardBytes?: number;
+  /** Threads asked for. */
+  readonly threads: number;
+  /** Chunks each thread keeps in flight. */
+  readonly depth: number;
+  readonly maxMemory: number;
+}
+
+export interface MemoryPlan {
+  /** 2: the next row is read while this one is encoded; 1: they take turns. */
+  readonly rowBuffers: 1 | 2;
+  readonly threads: number;
+  /** The estimate of the run's peak: what was checked against the budget. */
+  readonly bytes: number;
+}
+
+/** One thread's peak: its chunks in flight, each with its encoded copy, and the shard it is assembling. */
+export function threadBytes(n: MemoryNeeds): number {
+  return THREAD_BYTES + 2 * n.depth * n.chunkBytes + 2 * (n.shardBytes ?? 0);
+}
+
+/**
+ * The most the budget allows: two row buffers with every thread asked for, else one row buffer with as many
+ * threads as fit (at least one). EINVALID naming the budget that would fit when even one row and one thread do not.
+ */
+export function planMemory(n: MemoryNeeds): MemoryPlan {
+  const per = threadBytes(n);
+  const cost = (rows: number, threads: number) => BASE_BYTES + rows * n.rowBytes + threads * per;
+  if (cost(2, n.threads) <= n.maxMemory) return { rowBuffers: 2, threads: n.threads, bytes: cost(2, n.threads) };
+  const threads = Math.min(n.threads, Math.floor((n.maxMemory - cost(1, 0)) / per));
+  if (threads >= 1) return { rowBuffers: 1, threads, bytes: cost(1, threads) };
+  throw invalid(`--max-memory ${formatBytes(n.maxMemory)} cannot hold one row (${formatBytes(n.rowBytes)}) and one thread's chunks in flight `
+    + `(${formatBytes(per)}) besides the base (${formatBytes(BASE_BYTES)}); raise --max-memory to at least ${formatBytes(cost(1, 1))} `
+    + `(${formatBytes(cost(2, n.threads))} reads the next row while one encodes), or use a smaller chunk (shard) depth`);
+}
+
+/** Bytes as MiB or GiB with one decimal. */
+export function formatBytes(bytes: number): string {
+  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / MiB).toFixed(1)} MiB`;
+}

@@ -1,0 +1,78 @@
+/**
+ * What the convert engine's main thread and its worker threads say to each other. Everything here is structured-
+ * cloneable; row buffers and the probe are SharedArrayBuffers, so they are shared, not copied.
+ */
+import type { ErrorCode } from '../../core/errors.ts';
+import type { SinkStats } from '../../zarr/chunk-files.ts';
+import type { ResolvedConvertOptions } from '../options.ts';
+
+/** What every worker of a run is given before its tasks. */
+export interface EngineJob {
+  readonly options: ResolvedConvertOptions;
+  /** The store folder. */
+  readonly store: string;
+  /** How the input is read where the Zarr metadata cannot say (the `.slabchunk/job.json` record). */
+  readonly record: Readonly<Record<string, unknown>>;
+  /** How messages name the input. */
+  readonly inputName: string;
+  /**
+   * The input file's descriptor (the main thread's: descriptors are per process) that fill tasks read with
+   * positioned reads; null for a stream, which the main thread copies into rows.
+   */
+  readonly inputFd: number | null;
+  /** The row buffers' bands, one list per row buffer. */
+  readonly rows: readonly (readonly SharedArrayBuffer[])[];
+  /** Slabs per band of every row buffer. */
+  readonly bandSlabs: number;
+  /** Chunks each worker keeps in flight (cut, encoding or writing). */
+  readonly depth: number;
+  /** `Int32Array` [encodes running now, most running at once]: the engine's concurrency, counted. */
+  readonly probe: SharedArrayBuffer;
+}
+
+/**
+ * Fill `length` bytes of band `band` of row buffer `buffer` from byte `at`: read from file byte `position`
+ * (null: the bytes are already there, copied in from a stream), then swap them to little-endian if the input is
+ * big-endian.
+ */
+export interface FillTask {
+  readonly kind: 'fill';
+  readonly id: number;
+  readonly buffer: number;
+  readonly band: number;
+  readonly at: number;
+  readonly length: number;
+  readonly position: number | null;
+}
+
+/** Cut, encode and write chunks `[from, to)` of row `row` (in the layout's `rowCuts` order), held in row buffer `buffer`. */
+export interface CutTask {
+  readonly kind: 'cut';
+  readonly id: number;
+  readonly buffer: number;
+  readonly row: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+export type Task = FillTask | CutTask;
+
+/** Messages to a worker: a run's job (answered with `ready`), its tasks, and `release` when the run ends. */
+export type ToWorker = { readonly type: 'job'; readonly job: EngineJob } | { readonly type: 'release' } | { readonly type: 'task'; readonly task: Task };
+
+/** A SlabchunkError, cloned across threads. */
+export interface ErrorReply {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly key?: string;
+}
+
+export type Reply =
+  | { readonly type: 'ready' }
+  /** `cpuSeconds`: CPU the worker thread spent on the task (the encodes and writes it awaited ran on libuv's pool). */
+  | { readonly type: 'done'; readonly id: number; readonly stats: SinkStats; readonly cpuSeconds: number }
+  | { readonly type: 'failed'; readonly id: number | null; readonly error: ErrorReply };
+
+/** Index of the probe's counters. */
+export const PROBE_RUNNING = 0;
+export const PROBE_PEAK = 1;

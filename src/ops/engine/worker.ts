@@ -1,0 +1,176 @@
+/**
+ * A convert engine worker thread: reads its share of each row into shared memory (positioned reads, straight into
+ * the row buffer), then cuts, encodes and writes its chunks or shards. One task at a time from the main thread;
+ * inside a cut task up to `depth` chunks are in flight, so the cut of one overlaps the encode and write of others.
+ * Workers outlive a run (a process converting many volumes starts them once): each run sends its job first.
+ */
+import fs from 'node:fs';
+import { parentPort } from 'node:worker_threads';
+import { bytesPerElement } from '../../core/dtype.ts';
+import { SlabchunkError, wrapError } from '../../core/errors.ts';
+import { storedLayout, type ChunkCut, type StoredLayout } from '../../core/layout.ts';
+import { cutChunk } from '../../stream/cut.ts';
+import { chunkerPlanOf, type ChunkerPlan } from '../../stream/plan.ts';
+import { RowBuffer } from '../../stream/row-buffer.ts';
+import { taskPool } from '../../stream/task-pool.ts';
+import { ChunkFiles, emptyStats } from '../../zarr/chunk-files.ts';
+import { codecContext, loadCodecs } from '../../zarr/codecs/index.ts';
+import { ShardAssembler } from '../../zarr/shard-assembler.ts';
+import { sinkOptionsOf } from '../../zarr/sink-options.ts';
+import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
+import { threadCpuSeconds } from './cpu.ts';
+import { PROBE_PEAK, PROBE_RUNNING, type CutTask, type EngineJob, type FillTask, type Reply, type ToWorker } from './protocol.ts';
+
+const port = parentPort!;
+const post = (reply: Reply) => port.postMessage(reply);
+
+/** One run's state: what every task of the run needs, built once per run. */
+interface Run {
+  readonly job: EngineJob;
+  readonly layout: StoredLayout;
+  readonly plan: ChunkerPlan;
+  readonly rows: readonly RowBuffer[];
+  readonly files: ChunkFiles;
+  readonly elementSize: number;
+  readonly chunkBytes: number;
+  /** Chunk buffers, reused: a fresh one per chunk costs a page fault per page, more than the copy into it. */
+  readonly spare: Buffer[];
+  /** The cuts of the row last worked on: every task of a row needs them. */
+  cutsOf: { row: number; cuts: ChunkCut[] };
+}
+let run: Run | null = null;
+
+port.on('message', (message: ToWorker) => {
+  if (message.type === 'job') {
+    void start(message.job).then(
+      (started) => {
+        run = started;
+        post({ type: 'ready' });
+      },
+      (error: unknown) => post({ type: 'failed', id: null, error: toReply(wrapError(error, 'EWRITE', 'could not start a worker')) }),
+    );
+    return;
+  }
+  if (message.type === 'release') {
+    // The row buffers may be gigabytes: nothing of a finished run is kept.
+    run = null;
+    return;
+  }
+  const { task } = message;
+  const cpu = threadCpuSeconds();
+  const r = run!;
+  void (task.kind === 'fill' ? fill(r, task) : cut(r, task)).then(
+    (stats) => post({ type: 'done', id: task.id, stats, cpuSeconds: threadCpuSeconds() - cpu }),
+    (error: unknown) => post({
+      type: 'failed', id: task.id,
+      error: toReply(wrapError(error, task.kind === 'fill' ? 'EREAD' : 'EWRITE', task.kind === 'fill' ? `could not read ${r.job.inputName}` : `could not write ${r.job.store}`)),
+    }),
+  );
+});
+
+async function start(job: EngineJob): Promise<Run> {
+  const { options } = job;
+  const layout = storedLayout(options);
+  const plan = chunkerPlanOf(options, layout);
+  const sink = sinkOptionsOf(options, layout, job.record);
+  const probe = new Int32Array(job.probe);
+  const onEncode = (running: boolean): void => {
+    if (!running) {
+      Atomics.sub(probe, PROBE_RUNNING, 1);
+      return;
+    }
+    const now = Atomics.add(probe, PROBE_RUNNING, 1) + 1;
+    for (let peak = Atomics.load(probe, PROBE_PEAK); now > peak; peak = Atomics.load(probe, PROBE_PEAK)) {
+      if (Atomics.compareExchange(probe, PROBE_PEAK, peak, now) === peak) break;
+    }
+  };
+  let codecs;
+  try {
+    codecs = await loadCodecs(sink.codec, codecContext(options.dtype));
+  } catch (error) {
+    throw wrapError(error, 'EWRITE', `could not load the ${sink.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
+  }
+  return {
+    job, layout, plan,
+    rows: job.rows.map((bands) => new RowBuffer(plan.slabBytes, job.bandSlabs * bands.length, job.bandSlabs * plan.slabBytes, bands)),
+    files: new ChunkFiles(new FileSystemStore(job.store, { fsync: options.fsync }), sink, codecs, { onEncode }),
+    elementSize: bytesPerElement(options.dtype),
+    chunkBytes: sink.chunkBytes,
+    spare: [],
+    cutsOf: { row: -1, cuts: [] },
+  };
+}
+
+async function fill({ job, rows, elementSize }: Run, task: FillTask) {
+  const band = rows[task.buffer]!.bands[task.band]!;
+  if (task.position !== null) {
+    for (let done = 0; done < task.length;) {
+      const n = fs.readSync(job.inputFd!, band, task.at + done, task.length - done, task.position + done);
+      if (n === 0) {
+        throw new SlabchunkError('EREAD', `${job.inputName} ended at byte ${task.position + done}, before the volume's end: it was truncated while being read`);
+      }
+      done += n;
+    }
+  }
+  if (job.options.endian === 'big' && elementSize > 1) {
+    const part = band.subarray(task.at, task.at + task.length);
+    if (elementSize === 2) part.swap16();
+    else if (elementSize === 4) part.swap32();
+    else part.swap64();
+  }
+  return emptyStats();
+}
+
+async function cut(run: Run, task: CutTask) {
+  const { job: { options }, layout, plan, rows, files, spare } = run;
+  if (run.cutsOf.row !== task.row) run.cutsOf = { row: task.row, cuts: layout.rowCuts(task.row) };
+  const { cuts } = run.cutsOf;
+  const z0 = layout.slabsOf(task.row, task.row + 1)[0];
+  const row = rows[task.buffer]!;
+  const before = { ...files.stats };
+  const pool = taskPool(run.job.depth);
+  const shards = layout.shard ? new ShardAssembler(layout, options.zarrFormat, options.shardIndex) : undefined;
+  /** Buffers of each shard in flight, given back once it is written. */
+  const held = new Map<string, Buffer[]>();
+  for (let i = task.from; i < task.to && pool.error === undefined; i++) {
+    const buffer = spare.pop() ?? Buffer.allocUnsafeSlow(run.chunkBytes);
+    const { coords, data } = cutChunk(plan, row, z0, cuts[i]!, buffer);
+    await new Promise<void>((admitted) => {
+      pool.run(async () => {
+        admitted();
+        if (!shards) {
+          const key = layout.key(coords, options.zarrFormat);
+          const encoded = await files.encode(key, data);
+          if (encoded !== undefined) await files.put(key, encoded);
+          spare.push(buffer);
+          return;
+        }
+        const slot = shards.claim(coords);
+        const mine = held.get(slot.key) ?? [];
+        held.set(slot.key, [...mine, buffer]);
+        const done = shards.fill(slot, await files.encode(slot.key, data));
+        if (done === null) return;
+        if (done.parts !== undefined) {
+          await files.put(slot.key, done.parts);
+          files.stats.shardsWritten++;
+        }
+        spare.push(...held.get(slot.key)!);
+        held.delete(slot.key);
+      });
+    });
+  }
+  await pool.drain();
+  if (pool.error !== undefined) throw pool.error;
+  const after = files.stats;
+  return {
+    chunksWritten: after.chunksWritten - before.chunksWritten,
+    chunksSkipped: after.chunksSkipped - before.chunksSkipped,
+    bytesStored: after.bytesStored - before.bytesStored,
+    shardsWritten: after.shardsWritten - before.shardsWritten,
+    bytesIn: 0,
+  };
+}
+
+function toReply(error: SlabchunkError) {
+  return { code: error.code, message: error.message, ...(error.key !== undefined ? { key: error.key } : {}) };
+}
