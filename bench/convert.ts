@@ -24,7 +24,7 @@ import { generateVolume } from './lib/volume.ts';
 const MiB = 1024 * 1024;
 const DTYPE = 'uint16';
 const CHUNK: Vec3 = [64, 64, 64];
-const CLI = join(ROOT, 'src/cli/main.ts');
+const CLI = join(ROOT, 'src/cli/bin.cts');
 
 const { values: opts } = parseArgs({
   options: {

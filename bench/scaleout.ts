@@ -14,7 +14,7 @@ const quick = process.argv.includes('--quick');
 const codecAt = process.argv.indexOf('--codec');
 const codec = codecAt > 0 ? process.argv[codecAt + 1]! : 'zstd:3';
 const shape = quick ? [1024, 1024, 128] as const : [1024, 1024, 512] as const;
-const CLI = join(ROOT, 'src/cli/main.ts');
+const CLI = join(ROOT, 'src/cli/bin.cts');
 const bytes = shape[0] * shape[1] * shape[2] * 2;
 
 async function volume(): Promise<string> {

@@ -17,7 +17,7 @@ import { readRowMarkers } from '../zarr/markers.ts';
 import { sinkOptionsOf, type ResolvedSinkOptions } from '../zarr/sink-options.ts';
 import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
 import { checkJoinDir, checkStoreDir, prepareStoreDir } from '../zarr/stores/folder.ts';
-import { runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
+import { planEngine, runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
 
@@ -102,6 +102,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
   const layout = storedLayout(opts);
   // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
   const plan = chunkerPlanOf(opts, layout);
+  const memory = planEngine(opts, layout);
   // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
   const job = { inputEndian: opts.endian, inputHeader: opts.header };
   const sinkOptions = sinkOptionsOf(opts, layout, job);
@@ -151,7 +152,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
       let stats: EngineStats;
       try {
         await openStore(store, sinkOptions, job, opts);
-        stats = await runEngine({ options: opts, layout, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
+        stats = await runEngine({ options: opts, layout, memory, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
       } catch (error) {
         if (options.signal?.aborted) {
           const marked = await readRowMarkers(store);

@@ -250,7 +250,7 @@ cli('--attributes stores a JSON object with the array; anything else is exit 2 b
 });
 
 cli('the real binary: exit codes and --help', () => {
-  const main = path.resolve('src/cli/main.ts');
+  const main = path.resolve('src/cli/bin.cts');
   const help = spawnSync(process.execPath, ['--import', 'tsx', main, '--help'], { encoding: 'utf8' });
   assert.is(help.status, 0);
   assert.match(help.stdout, /--shape X,Y,Z/);

@@ -14,7 +14,7 @@ DTYPE=uint16
 CHUNK=32,32,32
 CODEC=zstd:3
 TASKS=4
-slabchunk="node --import tsx $root/src/cli/main.ts"
+slabchunk="node --import tsx $root/src/cli/bin.cts"
 
 work=$(mktemp -d /tmp/slabchunk-cluster.XXXXXX)
 passed=0

@@ -14,7 +14,7 @@ scale.before(() => {
 });
 scale.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const MAIN = path.resolve('src/cli/main.ts');
+const MAIN = path.resolve('src/cli/bin.cts');
 
 const slabchunk = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(args, { env });
 

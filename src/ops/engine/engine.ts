@@ -18,12 +18,14 @@ import { markRowDone } from '../../zarr/markers.ts';
 import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
 import type { ResolvedConvertOptions } from '../options.ts';
 import { threadCpuSeconds } from './cpu.ts';
-import { planMemory } from './memory.ts';
+import { planMemory, type MemoryPlan } from './memory.ts';
 import { PROBE_PEAK, type CutTask, type EngineJob, type ErrorReply, type FillTask, type Reply, type Task, type ToWorker } from './protocol.ts';
 
 export interface EngineRun {
   readonly options: ResolvedConvertOptions;
   readonly layout: StoredLayout;
+  /** From {@link planEngine}, checked before anything was written. */
+  readonly memory: MemoryPlan;
   /** The store folder, already holding its metadata. */
   readonly store: string;
   /** The job record (how the input is read), as the metadata has it. */
@@ -60,18 +62,32 @@ const PIECE_BYTES = 16 * 2 ** 20;
 /** Cut tasks per thread per row (unsharded): enough to even out, few enough that messages cost nothing. */
 const TASKS_PER_THREAD = 4;
 
+/** Chunks each thread keeps in flight: `concurrency` spread over the threads. */
+function depthOf(options: ResolvedConvertOptions): number {
+  return Math.max(1, Math.ceil(options.concurrency / options.threads));
+}
+
+/**
+ * The row buffers and threads a run of `options` gets within `maxMemory`; EINVALID (nothing written yet) naming the
+ * budget that would fit.
+ */
+export function planEngine(options: ResolvedConvertOptions, layout: StoredLayout): MemoryPlan {
+  const plan = chunkerPlanOf(options, layout);
+  const chunkBytes = product(options.chunk) * bytesPerElement(options.dtype);
+  return planMemory({
+    rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth: depthOf(options), maxMemory: options.maxMemory,
+    ...(layout.shard ? { shardBytes: layout.chunksPerShard * chunkBytes } : {}),
+  });
+}
+
 /** Converts `run.rows` with worker threads; rejects with the first failure once every task in flight has ended. */
 export async function runEngine(run: EngineRun): Promise<EngineStats> {
   const { options, layout } = run;
   const mainCpu = threadCpuSeconds();
   const processCpu = process.cpuUsage();
+  const { memory } = run;
   const plan = chunkerPlanOf(options, layout);
-  const chunkBytes = product(options.chunk) * bytesPerElement(options.dtype);
-  const depth = Math.max(1, Math.ceil(options.concurrency / options.threads));
-  const memory = planMemory({
-    rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth, maxMemory: options.maxMemory,
-    ...(layout.shard ? { shardBytes: layout.chunksPerShard * chunkBytes } : {}),
-  });
+  const depth = depthOf(options);
   const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
   const probe = new SharedArrayBuffer(8);
   const fd = run.source.file ? fs.openSync(run.source.file.path, 'r') : null;
