@@ -18,8 +18,11 @@ for round in $(seq "$rounds"); do
   for args in "--codec raw" "--codec zstd:3" "--codec zstd:3 --shard 256,256,256" "--codec blosc"; do
     for tree in "$a" "$b"; do
       rm -rf "$out" "$out.log"
+      # The CLI's entry: bin.cts since issue 10 (it sizes libuv's pool), main.ts before.
+      entry=$tree/src/cli/bin.cts
+      [ -f "$entry" ] || entry=$tree/src/cli/main.ts
       # shellcheck disable=SC2086
-      if /usr/bin/time -f "%e %M" -o "$err" node --import tsx "$tree/src/cli/main.ts" convert "$vol" "$out" \
+      if /usr/bin/time -f "%e %M" -o "$err" node --import tsx "$entry" convert "$vol" "$out" \
         --shape 1024,1024,512 --dtype uint16 --chunk 64,64,64 $args --no-progress >/dev/null 2>"$out.log"; then
         echo "$round|$args|$tree|$(cat "$err")"
       else

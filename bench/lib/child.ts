@@ -20,6 +20,8 @@ export interface ChildResult {
   wallSeconds: number;
   /** Peak RSS of the child in bytes from GNU time, or null when GNU time is absent. */
   peakRssBytes: number | null;
+  /** CPU seconds (user + system) of the child from GNU time, or null when GNU time is absent. */
+  cpuSeconds: number | null;
 }
 
 /** True when peak RSS of children can be measured from outside. */
@@ -29,6 +31,13 @@ export const canMeasureChildRss = existsSync(GNU_TIME);
 export function parseGnuTimeRss(report: string): number | null {
   const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
   return m ? Number(m[1]) * 1024 : null;
+}
+
+/** User plus system seconds from GNU time's `-v` report. */
+export function parseGnuTimeCpu(report: string): number | null {
+  const user = /User time \(seconds\): ([\d.]+)/.exec(report);
+  const system = /System time \(seconds\): ([\d.]+)/.exec(report);
+  return user && system ? Number(user[1]) + Number(system[1]) : null;
 }
 
 /** Runs `cmd args` to completion, capturing stdout and stderr. Never rejects on a non-zero exit. */
@@ -48,8 +57,8 @@ export async function runChild(cmd: string, args: readonly string[], options: { 
       child.on('close', (c) => resolve({ code: c, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
     });
     const wallSeconds = (performance.now() - start) / 1000;
-    const peakRssBytes = report ? parseGnuTimeRss(await readFile(report, 'utf8').catch(() => '')) : null;
-    return { code, stdout, stderr, wallSeconds, peakRssBytes };
+    const text = report ? await readFile(report, 'utf8').catch(() => '') : '';
+    return { code, stdout, stderr, wallSeconds, peakRssBytes: report ? parseGnuTimeRss(text) : null, cpuSeconds: report ? parseGnuTimeCpu(text) : null };
   } finally {
     if (dir) await rm(dir, { recursive: true, force: true });
   }

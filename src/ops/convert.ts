@@ -102,7 +102,6 @@ export async function prepareConvert(input: string | Readable, output: string, o
   const layout = storedLayout(opts);
   // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
   const plan = chunkerPlanOf(opts, layout);
-  const memory = planEngine(opts, layout);
   // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
   const job = { inputEndian: opts.endian, inputHeader: opts.header };
   const sinkOptions = sinkOptionsOf(opts, layout, job);
@@ -111,6 +110,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
   // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
   const rows = opts.part ? partRows(layout.rowsTotal, opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
 
+  const memory = planEngine(opts, layout, rows[1] - rows[0]);
   const source = await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);

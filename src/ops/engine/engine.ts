@@ -68,14 +68,16 @@ function depthOf(options: ResolvedConvertOptions): number {
 }
 
 /**
- * The row buffers and threads a run of `options` gets within `maxMemory`; EINVALID (nothing written yet) naming the
- * budget that would fit.
+ * The row buffers and threads a run of `options` over `rows` rows gets within `maxMemory`; EINVALID (nothing
+ * written yet) naming the budget that would fit. A second buffer is worth its first touch (page faults over all of
+ * it, paid once) only when at least three rows take turns in the two: with two rows it would overlap one read.
  */
-export function planEngine(options: ResolvedConvertOptions, layout: StoredLayout): MemoryPlan {
+export function planEngine(options: ResolvedConvertOptions, layout: StoredLayout, rows: number): MemoryPlan {
   const plan = chunkerPlanOf(options, layout);
   const chunkBytes = product(options.chunk) * bytesPerElement(options.dtype);
   return planMemory({
     rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth: depthOf(options), maxMemory: options.maxMemory,
+    rowBuffers: rows > 2 ? 2 : 1,
     ...(layout.shard ? { shardBytes: layout.chunksPerShard * chunkBytes } : {}),
   });
 }

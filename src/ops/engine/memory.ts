@@ -19,6 +19,8 @@ export interface MemoryNeeds {
   readonly shardBytes?: number;
   /** Threads asked for. */
   readonly threads: number;
+  /** Row buffers worth having: 2, or 1 when the run has too few rows to gain from a second. Default 2. */
+  readonly rowBuffers?: 1 | 2;
   /** Chunks each thread keeps in flight. */
   readonly depth: number;
   readonly maxMemory: number;
@@ -44,7 +46,7 @@ export function threadBytes(n: MemoryNeeds): number {
 export function planMemory(n: MemoryNeeds): MemoryPlan {
   const per = threadBytes(n);
   const cost = (rows: number, threads: number) => BASE_BYTES + rows * n.rowBytes + threads * per;
-  if (cost(2, n.threads) <= n.maxMemory) return { rowBuffers: 2, threads: n.threads, bytes: cost(2, n.threads) };
+  if (n.rowBuffers !== 1 && cost(2, n.threads) <= n.maxMemory) return { rowBuffers: 2, threads: n.threads, bytes: cost(2, n.threads) };
   const threads = Math.min(n.threads, Math.floor((n.maxMemory - cost(1, 0)) / per));
   if (threads >= 1) return { rowBuffers: 1, threads, bytes: cost(1, threads) };
   throw invalid(`--max-memory ${formatBytes(n.maxMemory)} cannot hold one row (${formatBytes(n.rowBytes)}) and one thread's chunks in flight `

@@ -146,15 +146,17 @@ async function cut(run: Run, task: CutTask) {
           return;
         }
         const slot = shards.claim(coords);
-        const mine = held.get(slot.key) ?? [];
-        held.set(slot.key, [...mine, buffer]);
-        const done = shards.fill(slot, await files.encode(slot.key, data));
+        const encoded = await files.encode(slot.key, data);
+        // A compressed chunk is a copy: its buffer is free now. A raw one is the buffer, kept until its shard is written.
+        if (encoded === data) held.set(slot.key, [...(held.get(slot.key) ?? []), buffer]);
+        else spare.push(buffer);
+        const done = shards.fill(slot, encoded);
         if (done === null) return;
         if (done.parts !== undefined) {
           await files.put(slot.key, done.parts);
           files.stats.shardsWritten++;
         }
-        spare.push(...held.get(slot.key)!);
+        spare.push(...(held.get(slot.key) ?? []));
         held.delete(slot.key);
       });
     });
