@@ -10,6 +10,8 @@
  *
  * Peers come from scripts/python-peers.sh; each missing one is skipped with a message. Every store
  * slabchunk writes is read back by tensorstore (bench/peers/read_compare.py) when it is installed.
+ * slabchunk runs compiled (`npm run build` first, then `dist/cli/bin.cjs`), as users run it: the tsx loader would
+ * add its own start-up and ~45 MiB per thread to the figures.
  */
 import { existsSync } from 'node:fs';
 import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -26,7 +28,7 @@ const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
 const DTYPE = 'uint16';
 const CHUNK: Vec3 = [64, 64, 64];
-const CLI = join(ROOT, 'src/cli/bin.cts');
+const CLI = join(ROOT, 'dist/cli/bin.cjs');
 
 const { values: opts } = parseArgs({
   options: {
@@ -156,7 +158,7 @@ async function runSlabchunk(input: string, c: Case, verify: boolean): Promise<Ro
   const out = join(BENCH_DATA, 'out-slabchunk');
   await rm(out, { recursive: true, force: true });
   await settle();
-  const args = ['--import', 'tsx', CLI, 'convert', input, out, '--shape', shape.join(','), '--dtype', DTYPE,
+  const args = [CLI, 'convert', input, out, '--shape', shape.join(','), '--dtype', DTYPE,
     '--chunk', CHUNK.join(','), ...codecArgs(c), '--json'];
   const r = await runChild(process.execPath, args, { cwd: ROOT });
   try {
@@ -269,12 +271,14 @@ async function main(): Promise<void> {
   const input = await ensureVolume();
   const zarr2 = zarr2Python();
   const ts = tensorstorePython();
-  const haveCli = existsSync(CLI);
+  const build = await runChild('npm', ['run', 'build'], { cwd: ROOT });
+  if (build.code !== 0) console.log(failure('npm run build', build));
+  const haveCli = build.code === 0 && existsSync(CLI);
   console.log(`convert bench: ${shape.join('×')} ${DTYPE} (${fmtMiB(inputBytes)} MiB), chunk ${CHUNK.join(',')}; ` +
     `node ${process.version}, ${os.cpus().length} cpus, load ${os.loadavg()[0].toFixed(1)}; ${repeat} run(s) per tool; peak RSS ${canMeasureChildRss ? 'from /usr/bin/time -v' : 'as each tool reports it'}`);
   if (!zarr2) console.log(`skip zarr-python 2: not importable (${SETUP_HINT})`);
   if (!ts) console.log(`skip tensorstore: not importable (${SETUP_HINT}); slabchunk stores are not read back`);
-  if (!haveCli) console.log(`skip slabchunk: ${CLI} does not exist yet`);
+  if (!haveCli) console.log(`skip slabchunk: ${CLI} could not be built`);
 
   const rows: Row[] = [];
   const cpByCase = new Map<Case, Row>();

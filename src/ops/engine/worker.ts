@@ -5,6 +5,8 @@
  * Workers outlive a run (a process converting many volumes starts them once): each run sends its job first.
  */
 import fs from 'node:fs';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { bytesPerElement } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
@@ -22,6 +24,14 @@ import { threadCpuSeconds } from './cpu.ts';
 import { PROBE_PEAK, PROBE_RUNNING, type CutTask, type EngineJob, type FillTask, type Reply, type ToWorker } from './protocol.ts';
 
 const port = parentPort!;
+
+/**
+ * A young-generation collection after each cut task. The zstd binding hands back its frames as external buffers
+ * that V8 does not count, so without this the dead ones pile up (~50 MiB in all on the bench volume) until
+ * some unrelated collection; a scavenge frees them for about a millisecond per task.
+ */
+v8.setFlagsFromString('--expose-gc');
+const collect = vm.runInNewContext('gc') as (options: { type: 'minor'; execution: 'sync' }) => void;
 const post = (reply: Reply) => port.postMessage(reply);
 
 /** One run's state: what every task of the run needs, built once per run. */
@@ -60,7 +70,10 @@ port.on('message', (message: ToWorker) => {
   const cpu = threadCpuSeconds();
   const r = run!;
   void (task.kind === 'fill' ? fill(r, task) : cut(r, task)).then(
-    (stats) => post({ type: 'done', id: task.id, stats, cpuSeconds: threadCpuSeconds() - cpu }),
+    (stats) => {
+      if (task.kind === 'cut') collect({ type: 'minor', execution: 'sync' });
+      post({ type: 'done', id: task.id, stats, cpuSeconds: threadCpuSeconds() - cpu });
+    },
     (error: unknown) => post({
       type: 'failed', id: task.id,
       error: toReply(wrapError(error, task.kind === 'fill' ? 'EREAD' : 'EWRITE', task.kind === 'fill' ? `could not read ${r.job.inputName}` : `could not write ${r.job.store}`)),
