@@ -10,13 +10,17 @@ import { availableParallelism } from 'node:os';
 /** libuv's own limit. */
 const MAX_POOL = 1024;
 
-/** `--threads N` or `--threads=N` from the command line; anything else is left to the real parser's errors. */
+/**
+ * `--threads N` or `--threads=N` from the command line, the last one given (as the real parser takes it), options
+ * only (not past `--`); anything else is left to the real parser's errors.
+ */
 function threadsArg(args: readonly string[]): number | undefined {
-  for (let i = 0; i < args.length; i++) {
+  let threads: number | undefined;
+  for (let i = 0; i < args.length && args[i] !== '--'; i++) {
     const text = args[i] === '--threads' ? args[i + 1] : args[i]!.startsWith('--threads=') ? args[i]!.slice('--threads='.length) : undefined;
-    if (text !== undefined && /^\d+$/.test(text)) return Number(text);
+    if (text !== undefined && /^\d+$/.test(text.trim())) threads = Number(text.trim());
   }
-  return undefined;
+  return threads;
 }
 
 const threads = threadsArg(process.argv.slice(2)) ?? availableParallelism();

@@ -172,17 +172,64 @@ engine('planMemory: the estimate it checks is what it reports', () => {
   assert.equal(tight, { rowBuffers: 1, threads: 3, bytes: BASE_BYTES + needs.rowBytes + 3 * threadBytes(needs) });
 });
 
-engine('an input file truncated while it is read fails with EREAD naming it, and nothing is marked done from missing bytes', async () => {
-  const shape: Vec3 = [32, 32, 64];
-  const file = path.join(dir, 'shrinks.raw');
-  fs.writeFileSync(file, volumeBuffer(shape, 'uint8', 5));
-  const out = path.join(dir, 'shrinks.zarr');
-  const prepared = await prepareConvert(file, out, { shape, chunk: [16, 16, 16], maxMemory: 300 << 20, threads: 1 });
-  fs.truncateSync(file, 32 * 32 * 20);
+/** Rows marked done in `store`. */
+function marked(store: string): number[] {
+  const dir = path.join(store, '.slabchunk/rows');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).map(Number).sort((a, b) => a - b) : [];
+}
+
+/** A 32×32×64 uint8 volume in 8 chunk-rows of 8 slabs, and a store holding part 0 of 2 (rows 0–3) of it. */
+async function halfDone(name: string): Promise<{ file: string; store: string; args: string[] }> {
+  const file = path.join(dir, `${name}.raw`);
+  fs.writeFileSync(file, volumeBuffer([32, 32, 64], 'uint8', 5));
+  const store = path.join(dir, `${name}.zarr`);
+  const args = ['convert', file, store, '--shape', '32,32,64', '--chunk', '8,8,8', '--codec', 'raw'];
+  const first = await slabchunk([...args, '--part', '0/2']);
+  assert.is(first.code, 0, first.stderr);
+  assert.equal(marked(store), [0, 1, 2, 3]);
+  return { file, store, args };
+}
+
+engine('a write that fails mid-row ends the run (one chunk in flight or many) with EWRITE naming the key; its row is not marked', async () => {
+  for (const concurrency of ['1', '16']) {
+    const { store, args } = await halfDone(`unwritable-${concurrency}`);
+    // A file where row 5's chunk folder must go: every chunk of that row fails to write (ENOTDIR).
+    fs.mkdirSync(path.join(store, 'c'), { recursive: true });
+    fs.writeFileSync(path.join(store, 'c', '5'), 'in the way');
+    const r = await slabchunk([...args, '--part', '1/2', '--threads', '1', '--concurrency', concurrency]);
+    assert.is(r.code, 1, r.stderr);
+    assert.match(r.stderr, /could not write c\/5\/\d+\/\d+ in /);
+    const rows = marked(store);
+    assert.ok(!rows.some((row) => row >= 5), `rows ${rows.join(', ')} are marked`);
+    assert.equal(rows.slice(0, 4), [0, 1, 2, 3]);
+  }
+});
+
+engine('an input file truncated while it is read fails with EREAD naming it; only rows whose bytes all arrived are marked', async () => {
+  const { file, store, args } = await halfDone('shrinks');
+  const prepared = await prepareConvert(file, store, { shape: [32, 32, 64], chunk: [8, 8, 8], codec: 'raw', threads: 2, part: { index: 1, count: 2, source: 'test' } });
+  // Rows 4 and half of 5 are left.
+  fs.truncateSync(file, 32 * 32 * 44);
   const error = await prepared.run().then(() => null, (e: { code: string; message: string }) => e);
   assert.ok(error, 'the run must fail');
   assert.is(error.code, 'EREAD');
   assert.match(error.message, /shrinks\.raw ended at byte \d+, before the volume's end: it was truncated while being read/);
+  const rows = marked(store);
+  assert.ok(!rows.some((row) => row >= 5), `rows ${rows.join(', ')} are marked`);
+});
+
+engine('aborting a run that waits on a stalled stream ends it promptly with EINTERRUPTED', async () => {
+  const stalled = new Readable({ read() {} });
+  stalled.push(Buffer.alloc(1000, 1));
+  const controller = new AbortController();
+  setTimeout(() => controller.abort(), 200);
+  const ran = convert(stalled, path.join(dir, 'stalled.zarr'), { shape: [32, 32, 64], chunk: [8, 8, 8], signal: controller.signal });
+  const outcome = await Promise.race([
+    ran.then(() => 'finished', (e: { code: string }) => e.code),
+    new Promise((resolve) => setTimeout(resolve, 5000, 'still running after 5 s')),
+  ]);
+  assert.is(outcome, 'EINTERRUPTED');
+  assert.ok(stalled.destroyed, 'the stream is destroyed');
 });
 
 /** Most threads the process `pid` had at once while it ran (sampled from /proc). */

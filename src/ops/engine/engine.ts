@@ -5,9 +5,10 @@
  * is written once all its files are in place. The output is the Chunker → ZarrSink pipeline's, byte for byte.
  */
 import fs from 'node:fs';
+import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { bytesPerElement } from '../../core/dtype.ts';
-import { SlabchunkError } from '../../core/errors.ts';
+import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import { product } from '../../core/geometry.ts';
 import type { StoredLayout } from '../../core/layout.ts';
 import type { VolumeInput } from '../../input/types.ts';
@@ -92,16 +93,26 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
   const depth = depthOf(options);
   const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
   const probe = new SharedArrayBuffer(8);
-  const fd = run.source.file ? fs.openSync(run.source.file.path, 'r') : null;
-  const pool = new WorkerPool({
-    options, store: run.store, record: run.record, inputName: run.source.name, inputFd: fd,
-    rows: rowBuffers.map((r) => r.shared), bandSlabs: rowBuffers[0]!.bandSlabs, depth, probe,
-  }, memory.threads);
   const stats = emptyStats();
   const cpu = { read: 0, cut: 0 };
+  const pool = new WorkerPool(memory.threads);
   const onAbort = () => pool.stop(new SlabchunkError('EINTERRUPTED', 'interrupted'));
   run.signal?.addEventListener('abort', onAbort);
+  let fd: number | null = null;
+  let stream: StreamFiller | null = null;
+  const rowsInFlight: Promise<void>[] = [];
   try {
+    if (run.source.file) {
+      try {
+        fd = fs.openSync(run.source.file.path, 'r');
+      } catch (error) {
+        throw wrapError(error, 'EREAD', `could not open ${run.source.name}`);
+      }
+    }
+    pool.start({
+      options, store: run.store, record: run.record, inputName: run.source.name, inputFd: fd,
+      rows: rowBuffers.map((r) => r.shared), bandSlabs: rowBuffers[0]!.bandSlabs, depth, probe,
+    });
     if (run.signal?.aborted) onAbort();
     await pool.started;
     const count = (kind: 'read' | 'cut') => (reply: Done) => {
@@ -109,9 +120,8 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       for (const k of ['chunksWritten', 'chunksSkipped', 'bytesStored', 'shardsWritten'] as const) stats[k] += reply.stats[k];
     };
     const store = new FileSystemStore(run.store, { fsync: options.fsync });
-    const stream = run.source.file ? null : new StreamFiller(run.source, plan, rowBuffers);
+    stream = run.source.file ? null : new StreamFiller(run.source, plan, rowBuffers, pool.stopped);
     const free = new Slots(rowBuffers.length);
-    const rowsInFlight: Promise<void>[] = [];
     for (const row of run.rows) {
       const buffer = await free.take();
       if (pool.failure) break;
@@ -129,19 +139,23 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
         if (task.position !== null) run.onBytes?.(task.length);
       })));
       if (stream) run.onBytes?.(bytes);
-      rowsInFlight.push(Promise.all(cutTasks(layout, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
+      // A row is marked only once every one of its files is in place; a failed row stops the loop at the next
+      // take(), with the pool's failure.
+      const done = Promise.all(cutTasks(layout, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
         .then(() => markRowDone(store, row))
-        .finally(() => free.give(buffer)));
-      // A failed row stops the loop at the next take(); its error is the pool's failure.
-      rowsInFlight[rowsInFlight.length - 1]!.catch(() => undefined);
+        .finally(() => free.give(buffer));
+      done.catch((error: unknown) => pool.stop(error));
+      rowsInFlight.push(done);
     }
     if (stream && !pool.failure) await stream.end();
-    await Promise.allSettled(rowsInFlight);
-    await Promise.all(rowsInFlight);
   } catch (error) {
     pool.stop(error);
   } finally {
     run.signal?.removeEventListener('abort', onAbort);
+    // Markers of rows whose files all landed are written before the run reports anything, so the caller sees
+    // the store as it will stay (its cleanup and its count of finished rows race nothing).
+    await Promise.allSettled(rowsInFlight);
+    stream?.close();
     await pool.close();
     if (fd !== null) fs.closeSync(fd);
   }
@@ -217,6 +231,7 @@ class Slots {
 
 /** Copies a stream's bytes into rows, in order; ESIZE when it carries fewer or more bytes than the volume. */
 class StreamFiller {
+  readonly #stream: Readable;
   readonly #pieces: AsyncIterator<Buffer>;
   readonly #plan: ChunkerPlan;
   readonly #rows: readonly RowBuffer[];
@@ -224,11 +239,24 @@ class StreamFiller {
   #left: Buffer | null = null;
   #received = 0;
 
-  constructor(source: VolumeInput, plan: ChunkerPlan, rows: readonly RowBuffer[]) {
-    this.#pieces = (source.read() as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  readonly #stopped: Promise<never>;
+
+  /** `stopped` rejects when the run fails or is aborted: a stalled stream must not hold the run. */
+  constructor(source: VolumeInput, plan: ChunkerPlan, rows: readonly RowBuffer[], stopped: Promise<never>) {
+    this.#stream = source.read();
+    this.#pieces = (this.#stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     this.#plan = plan;
     this.#rows = rows;
     this.#name = source.name;
+    this.#stopped = stopped;
+  }
+
+  /**
+   * Stops reading: the source stream is destroyed (its iterator's `return` would wait behind a pending read of a
+   * stalled stream).
+   */
+  close(): void {
+    this.#stream.destroy();
   }
 
   async #next(): Promise<Buffer | null> {
@@ -238,10 +266,13 @@ class StreamFiller {
       return piece;
     }
     let result: IteratorResult<Buffer>;
-    try {
-      result = await this.#pieces.next();
-    } catch (cause) {
+    const next = this.#pieces.next().catch((cause: unknown) => {
       throw new SlabchunkError('EREAD', `could not read ${this.#name}: ${(cause as Error).message}`, { cause });
+    });
+    try {
+      result = await Promise.race([next, this.#stopped]);
+    } finally {
+      next.catch(() => undefined);
     }
     if (result.done) return null;
     this.#received += result.value.length;
@@ -308,7 +339,9 @@ type Done = Extract<Reply, { type: 'done' }>;
 class WorkerPool {
   readonly threads: number;
   /** Resolves once every worker has taken the job (loaded its codecs); rejects with the first that could not. */
-  readonly started: Promise<void>;
+  started: Promise<void> = Promise.resolve();
+  /** Rejects with the failure once the run has failed or been aborted (never resolves). */
+  readonly stopped: Promise<never>;
   failure: SlabchunkError | undefined;
   readonly #workers: Worker[] = [];
   readonly #lost = new Set<Worker>();
@@ -316,13 +349,24 @@ class WorkerPool {
   readonly #fills: Task[] = [];
   readonly #cuts: Task[] = [];
   readonly #waiting = new Map<number, { resolve: (reply: Done) => void; reject: (error: SlabchunkError) => void }>();
-  readonly #running = new Map<Worker, number>();
+  readonly #running = new Map<Worker, Task>();
+  /** Every worker's answer to the job, whatever it was: a worker is handed back only after it. */
+  #answered: Promise<unknown> = Promise.resolve();
+  #onStop: (error: SlabchunkError) => void = () => undefined;
   #nextId = 0;
 
-  constructor(job: EngineJob, threads: number) {
+  constructor(threads: number) {
     this.threads = threads;
+    this.stopped = new Promise<never>((_, reject) => {
+      this.#onStop = reject;
+    });
+    this.stopped.catch(() => undefined);
+  }
+
+  /** Leases the threads and gives each the job. */
+  start(job: EngineJob): void {
     const ready: Promise<void>[] = [];
-    for (let i = 0; i < threads; i++) {
+    for (let i = 0; i < this.threads; i++) {
       const worker = lease();
       this.#workers.push(worker);
       ready.push(new Promise((resolve, reject) => {
@@ -335,19 +379,15 @@ class WorkerPool {
           else this.#settle(worker, reply);
         });
         worker.on('error', (error) => {
-          const failure = new SlabchunkError('EWRITE', `a worker thread failed: ${error.message}`, { cause: error });
+          const failure = this.#lose(worker, error);
           reject(failure);
-          this.#lose(worker, failure);
         });
-        worker.on('exit', () => {
-          const failure = new SlabchunkError('EWRITE', 'a worker thread exited unexpectedly');
-          reject(failure);
-          this.#lose(worker, failure);
-        });
+        worker.on('exit', () => reject(this.#lose(worker, new Error('it exited unexpectedly'))));
       }));
       worker.postMessage({ type: 'job', job } satisfies ToWorker);
     }
     this.started = Promise.all(ready).then(() => undefined);
+    this.#answered = Promise.allSettled(ready);
   }
 
   submit(task: Omit<FillTask, 'id'> | Omit<CutTask, 'id'>): Promise<Done> {
@@ -362,16 +402,19 @@ class WorkerPool {
 
   /** Records the first failure: queued tasks are dropped (their promises reject), tasks in flight finish. */
   stop(error: unknown): void {
-    if (!this.failure) this.failure = error instanceof SlabchunkError ? error : new SlabchunkError('EWRITE', (error as Error).message, { cause: error });
+    if (!this.failure) {
+      this.failure = error instanceof SlabchunkError ? error : new SlabchunkError('EWRITE', (error as Error).message, { cause: error });
+      this.#onStop(this.failure);
+    }
     for (const task of [...this.#fills.splice(0), ...this.#cuts.splice(0)]) {
       this.#waiting.get(task.id)?.reject(this.failure);
       this.#waiting.delete(task.id);
     }
   }
 
-  /** Waits for the tasks in flight, then hands the threads back (a thread that failed is ended). */
+  /** Waits for every worker's answer to the job and for the tasks in flight, then hands the threads back (a thread that failed is ended). */
   async close(): Promise<void> {
-    await this.started.catch(() => undefined);
+    await this.#answered;
     while (this.#running.size > 0) await new Promise((resolve) => setTimeout(resolve, 1));
     for (const worker of this.#workers) {
       worker.removeAllListeners('message').removeAllListeners('error').removeAllListeners('exit');
@@ -385,7 +428,7 @@ class WorkerPool {
       const task = this.#fills.shift() ?? this.#cuts.shift();
       if (!task) return;
       const worker = this.#idle.pop()!;
-      this.#running.set(worker, task.id);
+      this.#running.set(worker, task);
       worker.postMessage({ type: 'task', task } satisfies ToWorker);
     }
   }
@@ -405,15 +448,24 @@ class WorkerPool {
     this.#dispatch();
   }
 
-  #lose(worker: Worker, failure: SlabchunkError): void {
+  /**
+   * A worker that died: its task fails as a read (fill) or a write (cut), or EMEMORY when it ran out of memory,
+   * and the run with it.
+   */
+  #lose(worker: Worker, cause: Error): SlabchunkError {
     this.#lost.add(worker);
-    const id = this.#running.get(worker);
+    const task = this.#running.get(worker);
     this.#running.delete(worker);
+    const outOfMemory = (cause as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
+    const code = outOfMemory ? 'EMEMORY' : task?.kind === 'fill' ? 'EREAD' : 'EWRITE';
+    const failure = new SlabchunkError(code, `a worker thread failed${task ? ` ${task.kind === 'fill' ? 'reading' : 'writing'} row data` : ''}: ${cause.message}`
+      + (outOfMemory ? '; lower --threads or --concurrency, or use a smaller chunk (shard)' : ''), { cause });
     this.stop(failure);
-    if (id !== undefined) {
-      this.#waiting.get(id)?.reject(failure);
-      this.#waiting.delete(id);
+    if (task) {
+      this.#waiting.get(task.id)?.reject(failure);
+      this.#waiting.delete(task.id);
     }
+    return failure;
   }
 }
 

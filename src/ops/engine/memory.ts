@@ -34,9 +34,12 @@ export interface MemoryPlan {
   readonly bytes: number;
 }
 
-/** One thread's peak: its chunks in flight, each with its encoded copy, and the shard it is assembling. */
+/**
+ * One thread's peak: its chunks in flight, each with its encoded copy, the next one being cut, its chunk of fill
+ * value (what empty chunks are compared with) and the shard it is assembling.
+ */
 export function threadBytes(n: MemoryNeeds): number {
-  return THREAD_BYTES + 2 * n.depth * n.chunkBytes + 2 * (n.shardBytes ?? 0);
+  return THREAD_BYTES + (2 * n.depth + 2) * n.chunkBytes + 2 * (n.shardBytes ?? 0);
 }
 
 /**
@@ -49,12 +52,14 @@ export function planMemory(n: MemoryNeeds): MemoryPlan {
   if (n.rowBuffers !== 1 && cost(2, n.threads) <= n.maxMemory) return { rowBuffers: 2, threads: n.threads, bytes: cost(2, n.threads) };
   const threads = Math.min(n.threads, Math.floor((n.maxMemory - cost(1, 0)) / per));
   if (threads >= 1) return { rowBuffers: 1, threads, bytes: cost(1, threads) };
-  throw invalid(`--max-memory ${formatBytes(n.maxMemory)} cannot hold one row (${formatBytes(n.rowBytes)}) and one thread's chunks in flight `
-    + `(${formatBytes(per)}) besides the base (${formatBytes(BASE_BYTES)}); raise --max-memory to at least ${formatBytes(cost(1, 1))} `
-    + `(${formatBytes(cost(2, n.threads))} reads the next row while one encodes), or use a smaller chunk (shard) depth`);
+  const overlap = n.rowBuffers !== 1 ? `; ${formatBytes(cost(2, n.threads), Math.ceil)} reads the next row while one encodes` : '';
+  throw invalid(`--max-memory ${formatBytes(n.maxMemory, Math.floor)} cannot hold one row (${formatBytes(n.rowBytes)}) and one thread's chunks in flight `
+    + `(${formatBytes(per)}) besides the base (${formatBytes(BASE_BYTES)}); raise --max-memory to at least ${formatBytes(cost(1, 1), Math.ceil)}${overlap}, `
+    + 'or use a smaller chunk (shard) depth');
 }
 
-/** Bytes as MiB or GiB with one decimal. */
-export function formatBytes(bytes: number): string {
-  return bytes >= 2 ** 30 ? `${(bytes / 2 ** 30).toFixed(1)} GiB` : `${(bytes / MiB).toFixed(1)} MiB`;
+/** Bytes as MiB or GiB with one decimal; a budget named as enough is rounded up, so that it is. */
+export function formatBytes(bytes: number, round: (x: number) => number = Math.round): string {
+  const [unit, name] = bytes >= 2 ** 30 ? [2 ** 30, 'GiB'] : [MiB, 'MiB'];
+  return `${(round((bytes / unit) * 10) / 10).toFixed(1)} ${name}`;
 }

@@ -10,11 +10,11 @@ import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
 import { bytesPerElement } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
+import type { Vec3 } from '../../core/geometry.ts';
 import { storedLayout, type ChunkCut, type StoredLayout } from '../../core/layout.ts';
 import { cutChunk } from '../../stream/cut.ts';
 import { chunkerPlanOf, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
-import { taskPool } from '../../stream/task-pool.ts';
 import { ChunkFiles, emptyStats } from '../../zarr/chunk-files.ts';
 import { codecContext, loadCodecs } from '../../zarr/codecs/index.ts';
 import { ShardAssembler } from '../../zarr/shard-assembler.ts';
@@ -49,20 +49,27 @@ interface Run {
   cutsOf: { row: number; cuts: ChunkCut[] };
 }
 let run: Run | null = null;
+/** Counts jobs and releases: a job whose start finishes after its run was released is dropped, not kept. */
+let generation = 0;
 
 port.on('message', (message: ToWorker) => {
   if (message.type === 'job') {
+    const mine = ++generation;
     void start(message.job).then(
       (started) => {
+        if (mine !== generation) return;
         run = started;
         post({ type: 'ready' });
       },
-      (error: unknown) => post({ type: 'failed', id: null, error: toReply(wrapError(error, 'EWRITE', 'could not start a worker')) }),
+      (error: unknown) => {
+        if (mine === generation) post({ type: 'failed', id: null, error: toReply(wrapError(error, 'EWRITE', 'could not start a worker')) });
+      },
     );
     return;
   }
   if (message.type === 'release') {
     // The row buffers may be gigabytes: nothing of a finished run is kept.
+    generation++;
     run = null;
     return;
   }
@@ -141,41 +148,46 @@ async function cut(run: Run, task: CutTask) {
   const z0 = layout.slabsOf(task.row, task.row + 1)[0];
   const row = rows[task.buffer]!;
   const before = { ...files.stats };
-  const pool = taskPool(run.job.depth);
+  /** Chunks cut and not yet written: at most `depth`, so the cut of the next overlaps their encodes and writes. */
+  const inflight = new Set<Promise<void>>();
+  let failure: unknown;
   const shards = layout.shard ? new ShardAssembler(layout, options.zarrFormat, options.shardIndex) : undefined;
-  /** Buffers of each shard in flight, given back once it is written. */
+  /** Raw inner chunks are their cut buffers: kept until their shard is written. */
   const held = new Map<string, Buffer[]>();
-  for (let i = task.from; i < task.to && pool.error === undefined; i++) {
+  const write = async (buffer: Buffer, coords: Vec3, data: Buffer): Promise<void> => {
+    if (!shards) {
+      const key = layout.key(coords, options.zarrFormat);
+      const encoded = await files.encode(key, data);
+      if (encoded !== undefined) await files.put(key, encoded);
+      spare.push(buffer);
+      return;
+    }
+    const slot = shards.claim(coords);
+    const encoded = await files.encode(slot.key, data);
+    if (encoded === data) held.set(slot.key, [...(held.get(slot.key) ?? []), buffer]);
+    else spare.push(buffer);
+    const done = shards.fill(slot, encoded);
+    if (done === null) return;
+    if (done.parts !== undefined) {
+      await files.put(slot.key, done.parts);
+      files.stats.shardsWritten++;
+    }
+    spare.push(...(held.get(slot.key) ?? []));
+    held.delete(slot.key);
+  };
+  for (let i = task.from; i < task.to; i++) {
+    while (inflight.size >= run.job.depth) await Promise.race(inflight);
+    if (failure !== undefined) break;
     const buffer = spare.pop() ?? Buffer.allocUnsafeSlow(run.chunkBytes);
     const { coords, data } = cutChunk(plan, row, z0, cuts[i]!, buffer);
-    await new Promise<void>((admitted) => {
-      pool.run(async () => {
-        admitted();
-        if (!shards) {
-          const key = layout.key(coords, options.zarrFormat);
-          const encoded = await files.encode(key, data);
-          if (encoded !== undefined) await files.put(key, encoded);
-          spare.push(buffer);
-          return;
-        }
-        const slot = shards.claim(coords);
-        const encoded = await files.encode(slot.key, data);
-        // A compressed chunk is a copy: its buffer is free now. A raw one is the buffer, kept until its shard is written.
-        if (encoded === data) held.set(slot.key, [...(held.get(slot.key) ?? []), buffer]);
-        else spare.push(buffer);
-        const done = shards.fill(slot, encoded);
-        if (done === null) return;
-        if (done.parts !== undefined) {
-          await files.put(slot.key, done.parts);
-          files.stats.shardsWritten++;
-        }
-        spare.push(...(held.get(slot.key) ?? []));
-        held.delete(slot.key);
-      });
-    });
+    // Claims happen in cut order, before any await: the assembler counts a shard's inner chunks as they come.
+    const job: Promise<void> = write(buffer, coords, data).catch((error: unknown) => {
+      failure ??= error;
+    }).finally(() => inflight.delete(job));
+    inflight.add(job);
   }
-  await pool.drain();
-  if (pool.error !== undefined) throw pool.error;
+  await Promise.all(inflight);
+  if (failure !== undefined) throw failure;
   const after = files.stats;
   return {
     chunksWritten: after.chunksWritten - before.chunksWritten,
