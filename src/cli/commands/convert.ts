@@ -47,6 +47,7 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
         `read ${mb(summary.bytesIn)} in ${summary.seconds.toFixed(2)} s ` +
         `(${summary.mbPerSecond.toFixed(0)} MB/s); ${summary.chunksWritten} chunks written (${mb(summary.bytesWritten)}), ` +
         `${summary.chunksSkipped} all-fill skipped${summary.rowsSkipped > 0 ? `, ${summary.rowsSkipped} rows already done` : ''}; ` +
+        `${summary.engine.threads} threads${summary.engine.rowBuffers === 2 ? ', reading overlapped with encoding' : ''}; ` +
         `peak RSS ${mb(summary.peakRssBytes)}\n`,
     );
     return 0;
