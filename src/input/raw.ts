@@ -36,18 +36,32 @@ export async function openRawInput(input: string | Readable, { shape, dtype, hea
   };
 }
 
-/** `stream` without its first `count` bytes (a header where we cannot seek). */
+/**
+ * `stream` without its first `count` bytes (a header where we cannot seek). Destroying the result destroys
+ * `stream` at once, even while a read of it is pending (a stalled pipe).
+ */
 function skipHeader(stream: Readable, count: number): Readable {
   if (count === 0) return stream;
-  return Readable.from((async function* () {
-    let left = count;
-    for await (const piece of stream as AsyncIterable<Buffer>) {
-      if (left >= piece.length) {
-        left -= piece.length;
-        continue;
-      }
-      yield left > 0 ? piece.subarray(left) : piece;
-      left = 0;
+  let left = count;
+  const skipped = new Readable({
+    read() {
+      stream.resume();
+    },
+    destroy(error, callback) {
+      stream.destroy();
+      callback(error);
+    },
+  });
+  stream.on('data', (piece: Buffer) => {
+    if (left >= piece.length) {
+      left -= piece.length;
+      return;
     }
-  })(), { objectMode: false });
+    const rest = left > 0 ? piece.subarray(left) : piece;
+    left = 0;
+    if (!skipped.push(rest)) stream.pause();
+  });
+  stream.once('end', () => skipped.push(null));
+  stream.once('error', (error) => skipped.destroy(error));
+  return skipped;
 }

@@ -10,6 +10,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import fc from 'fast-check';
@@ -218,18 +220,51 @@ engine('an input file truncated while it is read fails with EREAD naming it; onl
   assert.ok(!rows.some((row) => row >= 5), `rows ${rows.join(', ')} are marked`);
 });
 
-engine('aborting a run that waits on a stalled stream ends it promptly with EINTERRUPTED', async () => {
-  const stalled = new Readable({ read() {} });
-  stalled.push(Buffer.alloc(1000, 1));
-  const controller = new AbortController();
-  setTimeout(() => controller.abort(), 200);
-  const ran = convert(stalled, path.join(dir, 'stalled.zarr'), { shape: [32, 32, 64], chunk: [8, 8, 8], signal: controller.signal });
-  const outcome = await Promise.race([
-    ran.then(() => 'finished', (e: { code: string }) => e.code),
-    new Promise((resolve) => setTimeout(resolve, 5000, 'still running after 5 s')),
-  ]);
-  assert.is(outcome, 'EINTERRUPTED');
-  assert.ok(stalled.destroyed, 'the stream is destroyed');
+engine('aborting a run that waits on a stalled stream ends it promptly with EINTERRUPTED and destroys the stream (header or not)', async () => {
+  for (const header of [0, 16]) {
+    const stalled = new Readable({ read() {} });
+    stalled.push(Buffer.alloc(1000, 1));
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 200);
+    const ran = convert(stalled, path.join(dir, `stalled-${header}.zarr`), { shape: [32, 32, 64], chunk: [8, 8, 8], header, signal: controller.signal });
+    const outcome = await Promise.race([
+      ran.then(() => 'finished', (e: { code: string }) => e.code),
+      new Promise((resolve) => setTimeout(resolve, 5000, 'still running after 5 s')),
+    ]);
+    assert.is(outcome, 'EINTERRUPTED');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.ok(stalled.destroyed, `the stream is destroyed (header ${header})`);
+  }
+});
+
+engine('a stream in small pieces is not held in memory: the row buffers and a few pieces are all', async () => {
+  // 64 MiB in 64 KiB pieces. Memory is read after a full collection every 64 pieces, so only what is still
+  // reachable counts: were the pieces kept until the end, that would grow by all of them.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const shape: Vec3 = [1024, 1024, 64];
+  const piece = Buffer.alloc(64 * 1024, 3);
+  let sent = 0;
+  let most = 0;
+  const source = new Readable({
+    read() {
+      if (sent % 64 === 0) {
+        gc();
+        most = Math.max(most, process.memoryUsage().arrayBuffers);
+      }
+      if (sent >= 1024) this.push(null);
+      else {
+        sent++;
+        this.push(Buffer.from(piece));
+      }
+    },
+  });
+  gc();
+  const before = process.memoryUsage().arrayBuffers;
+  const summary = await convert(source, path.join(dir, 'pieces.zarr'), { shape, chunk: [64, 64, 16], codec: 'raw', threads: 2 });
+  assert.is(summary.bytesIn, 64 * 2 ** 20);
+  // Two row buffers of 16 MiB and slack; not the 64 MiB the stream carried.
+  assert.ok(most - before < 40 * 2 ** 20, `reachable array buffers grew by ${((most - before) / 2 ** 20).toFixed(0)} MiB`);
 });
 
 /** Most threads the process `pid` had at once while it ran (sampled from /proc). */

@@ -89,6 +89,10 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
   const mainCpu = threadCpuSeconds();
   const processCpu = process.cpuUsage();
   const { memory } = run;
+  if (run.rows.length === 0) {
+    // A resumed run with every row done: no thread to start, no row to hold.
+    return { ...emptyStats(), threads: 0, rowBuffers: memory.rowBuffers, memoryBytes: 0, peakEncodes: 0, cpuSeconds: { total: 0, main: 0, read: 0, cut: 0, other: 0 } };
+  }
   const plan = chunkerPlanOf(options, layout);
   const depth = depthOf(options);
   const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
@@ -239,7 +243,8 @@ class StreamFiller {
   #left: Buffer | null = null;
   #received = 0;
 
-  readonly #stopped: Promise<never>;
+  /** Rejects the read in progress: set while one waits. */
+  #cancel: ((error: unknown) => void) | null = null;
 
   /** `stopped` rejects when the run fails or is aborted: a stalled stream must not hold the run. */
   constructor(source: VolumeInput, plan: ChunkerPlan, rows: readonly RowBuffer[], stopped: Promise<never>) {
@@ -248,7 +253,7 @@ class StreamFiller {
     this.#plan = plan;
     this.#rows = rows;
     this.#name = source.name;
-    this.#stopped = stopped;
+    stopped.catch((error: unknown) => this.#cancel?.(error));
   }
 
   /**
@@ -265,15 +270,17 @@ class StreamFiller {
       this.#left = null;
       return piece;
     }
-    let result: IteratorResult<Buffer>;
     const next = this.#pieces.next().catch((cause: unknown) => {
       throw new SlabchunkError('EREAD', `could not read ${this.#name}: ${(cause as Error).message}`, { cause });
     });
-    try {
-      result = await Promise.race([next, this.#stopped]);
-    } finally {
-      next.catch(() => undefined);
-    }
+    // Not Promise.race with `stopped`: every race would leave a handler (and its piece) on the pending
+    // `stopped` promise for the whole run.
+    const result = await new Promise<IteratorResult<Buffer>>((resolve, reject) => {
+      this.#cancel = reject;
+      next.then(resolve, reject);
+    }).finally(() => {
+      this.#cancel = null;
+    });
     if (result.done) return null;
     this.#received += result.value.length;
     return result.value;
@@ -309,6 +316,7 @@ let reaper: NodeJS.Timeout | undefined;
 /** An idle worker, or a new one. */
 function lease(): Worker {
   const worker = idle.pop() ?? startWorker();
+  worker.removeAllListeners('exit');
   worker.ref();
   return worker;
 }
@@ -317,6 +325,11 @@ function giveBack(worker: Worker): void {
   worker.postMessage({ type: 'release' } satisfies ToWorker);
   worker.unref();
   idle.push(worker);
+  // A worker that dies while idle must not be leased to the next run, whose job it would never answer.
+  worker.once('exit', () => {
+    const at = idle.indexOf(worker);
+    if (at >= 0) idle.splice(at, 1);
+  });
   clearTimeout(reaper);
   reaper = setTimeout(() => {
     for (const w of idle.splice(0)) void w.terminate();

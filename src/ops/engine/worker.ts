@@ -175,18 +175,22 @@ async function cut(run: Run, task: CutTask) {
     spare.push(...(held.get(slot.key) ?? []));
     held.delete(slot.key);
   };
-  for (let i = task.from; i < task.to; i++) {
-    while (inflight.size >= run.job.depth) await Promise.race(inflight);
-    if (failure !== undefined) break;
-    const buffer = spare.pop() ?? Buffer.allocUnsafeSlow(run.chunkBytes);
-    const { coords, data } = cutChunk(plan, row, z0, cuts[i]!, buffer);
-    // Claims happen in cut order, before any await: the assembler counts a shard's inner chunks as they come.
-    const job: Promise<void> = write(buffer, coords, data).catch((error: unknown) => {
-      failure ??= error;
-    }).finally(() => inflight.delete(job));
-    inflight.add(job);
+  try {
+    for (let i = task.from; i < task.to; i++) {
+      while (inflight.size >= run.job.depth) await Promise.race(inflight);
+      if (failure !== undefined) break;
+      const buffer = spare.pop() ?? Buffer.allocUnsafeSlow(run.chunkBytes);
+      const { coords, data } = cutChunk(plan, row, z0, cuts[i]!, buffer);
+      // Claims happen in cut order, before any await: the assembler counts a shard's inner chunks as they come.
+      const job: Promise<void> = write(buffer, coords, data).catch((error: unknown) => {
+        failure ??= error;
+      }).finally(() => inflight.delete(job));
+      inflight.add(job);
+    }
+  } finally {
+    // The task answers only once nothing of it is still writing: the worker may be given other work next.
+    await Promise.allSettled(inflight);
   }
-  await Promise.all(inflight);
   if (failure !== undefined) throw failure;
   const after = files.stats;
   return {
