@@ -59,6 +59,13 @@ export function parseDType(value: unknown): DType {
   throw invalid(`unknown dtype ${JSON.stringify(value)}; use one of ${DTYPES.join(', ')}`);
 }
 
+/** Swaps the byte order of every element of `bytes` in place (a big-endian input). */
+export function swapElements(bytes: Buffer, elementSize: ElementSize): void {
+  if (elementSize === 2) bytes.swap16();
+  else if (elementSize === 4) bytes.swap32();
+  else if (elementSize === 8) bytes.swap64();
+}
+
 export function bytesPerElement(dtype: DType): ElementSize {
   return INFO[dtype].size;
 }

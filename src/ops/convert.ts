@@ -10,13 +10,12 @@ import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
 import { storedLayout } from '../core/layout.ts';
 import { openInput } from '../input/index.ts';
 import { chunkerPlanOf } from '../stream/plan.ts';
-import { ChunkFiles } from '../zarr/chunk-files.ts';
-import { codecContext, loadCodecs } from '../zarr/codecs/index.ts';
+import { openChunkFiles } from '../zarr/chunk-files.ts';
 import { checkJoinable, storeDocs } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
-import { sinkOptionsOf, type ResolvedSinkOptions } from '../zarr/sink-options.ts';
+import { sinkOptionsOf } from '../zarr/sink-options.ts';
 import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
-import { checkJoinDir, checkStoreDir, prepareStoreDir } from '../zarr/stores/folder.ts';
+import { checkJoinDir, checkStoreDir } from '../zarr/stores/folder.ts';
 import { planEngine, runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
@@ -110,7 +109,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
   // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
   const rows = opts.part ? partRows(layout.rowsTotal, opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
 
-  const memory = planEngine(opts, layout, rows[1] - rows[0]);
+  const memory = planEngine(opts, plan, rows[1] - rows[0]);
   const source = await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
@@ -142,7 +141,10 @@ export async function prepareConvert(input: string | Readable, output: string, o
       }
       const todo = pendingRows(rows, done);
       const rowsSkipped = rows[1] - rows[0] - todo.length;
-      const bytesTotal = todo.reduce((n, r) => n + (layout.slabsOf(r, r + 1)[1] - layout.slabsOf(r, r + 1)[0]) * plan.slabBytes, 0);
+      const bytesTotal = todo.reduce((n, r) => {
+        const [z0, z1] = layout.slabsOf(r, r + 1);
+        return n + (z1 - z0) * plan.slabBytes;
+      }, 0);
       let bytesIn = 0;
       const onBytes = (bytes: number) => {
         bytesIn += bytes;
@@ -151,8 +153,9 @@ export async function prepareConvert(input: string | Readable, output: string, o
       const started = process.hrtime.bigint();
       let stats: EngineStats;
       try {
-        await openStore(store, sinkOptions, job, opts);
-        stats = await runEngine({ options: opts, layout, memory, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
+        // The workers write chunks only: the store is readied here, as the ZarrSink readies its own.
+        await openChunkFiles(store, sinkOptions, true);
+        stats = await runEngine({ options: opts, plan, memory, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
       } catch (error) {
         if (options.signal?.aborted) {
           const marked = await readRowMarkers(store);
@@ -211,28 +214,6 @@ function pendingRows(rows: readonly [number, number], done: ReadonlySet<number>)
   const todo: number[] = [];
   for (let r = rows[0]; r < rows[1]; r++) if (!done.has(r)) todo.push(r);
   return todo;
-}
-
-/**
- * Readies the store for the engine's workers, as the ZarrSink does: the codecs load first (one that cannot, a
- * missing native binding, fails before --overwrite clears the old store), then the folder is prepared (or the
- * joined store checked) and the metadata written.
- */
-async function openStore(store: FileSystemStore, sink: ResolvedSinkOptions, job: Readonly<Record<string, unknown>>, opts: ResolvedConvertOptions): Promise<void> {
-  try {
-    await loadCodecs(sink.codec, codecContext(sink.dtype));
-  } catch (error) {
-    throw wrapError(error, 'EWRITE', `could not load the ${sink.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
-  }
-  const docs = storeDocs(sink, job);
-  try {
-    if (sink.join) await checkJoinable(store, docs);
-    else await prepareStoreDir(store.location, opts.overwrite);
-  } catch (error) {
-    throw wrapError(error, 'EWRITE', `could not prepare ${store.location} for the store`);
-  }
-  const files = new ChunkFiles(store, sink, []);
-  for (const [key, text] of Object.entries(docs)) await files.put(key, Buffer.from(text), false);
 }
 
 function countIn(marked: ReadonlySet<number>, rows: readonly [number, number]): number {

@@ -5,7 +5,7 @@
  * worker threads read into them and cut from them without a copy.
  */
 import { constants as bufferConstants } from 'node:buffer';
-import type { ElementSize } from '../core/dtype.ts';
+import { swapElements, type ElementSize } from '../core/dtype.ts';
 import { SlabchunkError } from '../core/errors.ts';
 
 export class RowBuffer {
@@ -63,9 +63,7 @@ export class RowBuffer {
     let left = length;
     for (const band of this.bands) {
       const part = band.subarray(0, Math.min(left, band.length));
-      if (elementSize === 2) part.swap16();
-      else if (elementSize === 4) part.swap32();
-      else part.swap64();
+      swapElements(part, elementSize);
       left -= part.length;
       if (left <= 0) break;
     }

@@ -4,10 +4,11 @@
  * failures named by key.
  */
 import { fillBytes } from '../core/dtype.ts';
-import { messageOf, SlabchunkError } from '../core/errors.ts';
-import type { BytesCodec } from './codecs/index.ts';
-import { encodeWith } from './codecs/index.ts';
+import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import { codecContext, encodeWith, loadCodecs, type BytesCodec } from './codecs/index.ts';
+import { checkJoinable, storeDocs } from './join.ts';
 import type { ResolvedSinkOptions } from './sink-options.ts';
+import { prepareStoreDir } from './stores/folder.ts';
 import type { Store } from './stores/types.ts';
 
 /** Counters a run reports. */
@@ -27,6 +28,35 @@ export function emptyStats(): SinkStats {
   return { chunksWritten: 0, chunksSkipped: 0, bytesIn: 0, bytesStored: 0, shardsWritten: 0 };
 }
 
+type Hooks = { stats?: SinkStats; onEncode?: (running: boolean) => void };
+
+/** The encoders of `options`' codec; EWRITE naming it when one cannot load (a missing native binding). */
+export async function loadSinkCodecs(options: ResolvedSinkOptions): Promise<BytesCodec[]> {
+  try {
+    return await loadCodecs(options.codec, codecContext(options.dtype));
+  } catch (error) {
+    throw wrapError(error, 'EWRITE', `could not load the ${options.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
+  }
+}
+
+/**
+ * Readies `store` for chunks and returns their writer. The codecs load first: one that cannot must fail before
+ * --overwrite clears the old store. Then a joined store is checked (parts, resume), or the folder prepared when
+ * `prepareFolder` (the store is a folder this run owns), and the metadata written.
+ */
+export async function openChunkFiles(store: Store, options: ResolvedSinkOptions, prepareFolder: boolean, hooks: Hooks = {}): Promise<ChunkFiles> {
+  const files = new ChunkFiles(store, options, await loadSinkCodecs(options), hooks);
+  const docs = storeDocs(options, options.job);
+  try {
+    if (options.join) await checkJoinable(store, docs);
+    else if (prepareFolder) await prepareStoreDir(store.location, options.overwrite);
+  } catch (error) {
+    throw wrapError(error, 'EWRITE', `could not prepare ${store.location} for the store`);
+  }
+  for (const [key, text] of Object.entries(docs)) await files.put(key, Buffer.from(text), false);
+  return files;
+}
+
 export class ChunkFiles {
   readonly stats: SinkStats;
   readonly #store: Store;
@@ -40,7 +70,7 @@ export class ChunkFiles {
    * Counts into `stats` (new counters by default). `onEncode` hears each encode start (true) and end (false): the
    * engine counts the encodes running at once.
    */
-  constructor(store: Store, options: ResolvedSinkOptions, codecs: readonly BytesCodec[], hooks: { stats?: SinkStats; onEncode?: (running: boolean) => void } = {}) {
+  constructor(store: Store, options: ResolvedSinkOptions, codecs: readonly BytesCodec[], hooks: Hooks = {}) {
     this.stats = hooks.stats ?? emptyStats();
     this.#store = store;
     this.#codecs = codecs;

@@ -5,18 +5,15 @@
  * chunk has a slot, so backpressure reaches the reader.
  */
 import { Writable } from 'node:stream';
-import { SlabchunkError, wrapError } from '../core/errors.ts';
+import { SlabchunkError } from '../core/errors.ts';
 import type { Vec3 } from '../core/geometry.ts';
 import type { ChunkRecord } from '../stream/record.ts';
 import { taskPool, type TaskPool } from '../stream/task-pool.ts';
-import { ChunkFiles, emptyStats, type SinkStats } from './chunk-files.ts';
-import { codecContext, loadCodecs } from './codecs/index.ts';
-import { checkJoinable, storeDocs } from './join.ts';
+import { emptyStats, openChunkFiles, type ChunkFiles, type SinkStats } from './chunk-files.ts';
 import { RowMarkers } from './markers.ts';
 import { ShardAssembler } from './shard-assembler.ts';
 import { isResolvedSinkOptions, resolveSinkOptions, type ResolvedSinkOptions, type ZarrSinkOptions } from './sink-options.ts';
 import { FileSystemStore } from './stores/filesystem.ts';
-import { prepareStoreDir } from './stores/folder.ts';
 import type { Store } from './stores/types.ts';
 
 export type { SinkStats } from './chunk-files.ts';
@@ -61,21 +58,7 @@ export class ZarrSink extends Writable {
   }
 
   async #open(): Promise<void> {
-    const docs = storeDocs(this.options, this.options.job);
-    // Codecs load first: a codec that cannot load (a missing native binding) must fail before --overwrite
-    // clears the old store.
-    try {
-      this.#files = new ChunkFiles(this.#store, this.options, await loadCodecs(this.options.codec, codecContext(this.options.dtype)), { stats: this.stats });
-    } catch (error) {
-      throw wrapError(error, 'EWRITE', `could not load the ${this.options.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
-    }
-    try {
-      if (this.options.join) await checkJoinable(this.#store, docs);
-      else if (this.#ownsLocation) await prepareStoreDir(this.path, this.options.overwrite);
-    } catch (error) {
-      throw wrapError(error, 'EWRITE', `could not prepare ${this.path} for the store`);
-    }
-    for (const [key, text] of Object.entries(docs)) await this.#files.put(key, Buffer.from(text), false);
+    this.#files = await openChunkFiles(this.#store, this.options, this.#ownsLocation, { stats: this.stats });
   }
 
   override _write(record: ChunkRecord, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {

@@ -7,12 +7,11 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import { bytesPerElement } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import { product } from '../../core/geometry.ts';
 import type { StoredLayout } from '../../core/layout.ts';
 import type { VolumeInput } from '../../input/types.ts';
-import { chunkerPlanOf, inputSizeError, type ChunkerPlan } from '../../stream/plan.ts';
+import { inputSizeError, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
 import { emptyStats, type SinkStats } from '../../zarr/chunk-files.ts';
 import { markRowDone } from '../../zarr/markers.ts';
@@ -24,7 +23,8 @@ import { PROBE_PEAK, type CutTask, type EngineJob, type ErrorReply, type FillTas
 
 export interface EngineRun {
   readonly options: ResolvedConvertOptions;
-  readonly layout: StoredLayout;
+  /** The whole volume's plan (its layout included), as `convert` checked it. */
+  readonly plan: ChunkerPlan;
   /** From {@link planEngine}, checked before anything was written. */
   readonly memory: MemoryPlan;
   /** The store folder, already holding its metadata. */
@@ -73,19 +73,19 @@ function depthOf(options: ResolvedConvertOptions): number {
  * written yet) naming the budget that would fit. A second buffer is worth its first touch (page faults over all of
  * it, paid once) only when at least three rows take turns in the two: with two rows it would overlap one read.
  */
-export function planEngine(options: ResolvedConvertOptions, layout: StoredLayout, rows: number): MemoryPlan {
-  const plan = chunkerPlanOf(options, layout);
-  const chunkBytes = product(options.chunk) * bytesPerElement(options.dtype);
+export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number): MemoryPlan {
+  const chunkBytes = product(plan.chunk) * plan.elementSize;
   return planMemory({
     rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth: depthOf(options), maxMemory: options.maxMemory,
     rowBuffers: rows > 2 ? 2 : 1,
-    ...(layout.shard ? { shardBytes: layout.chunksPerShard * chunkBytes } : {}),
+    ...(plan.layout.shard ? { shardBytes: plan.layout.chunksPerShard * chunkBytes } : {}),
   });
 }
 
 /** Converts `run.rows` with worker threads; rejects with the first failure once every task in flight has ended. */
 export async function runEngine(run: EngineRun): Promise<EngineStats> {
-  const { options, layout } = run;
+  const { options, plan } = run;
+  const { layout } = plan;
   const mainCpu = threadCpuSeconds();
   const processCpu = process.cpuUsage();
   const { memory } = run;
@@ -93,7 +93,6 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
     // A resumed run with every row done: no thread to start, no row to hold.
     return { ...emptyStats(), threads: 0, rowBuffers: memory.rowBuffers, memoryBytes: 0, peakEncodes: 0, cpuSeconds: { total: 0, main: 0, read: 0, cut: 0, other: 0 } };
   }
-  const plan = chunkerPlanOf(options, layout);
   const depth = depthOf(options);
   const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
   const probe = new SharedArrayBuffer(8);

@@ -8,15 +8,14 @@ import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
-import { bytesPerElement } from '../../core/dtype.ts';
+import { bytesPerElement, swapElements, type ElementSize } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import type { Vec3 } from '../../core/geometry.ts';
 import { storedLayout, type ChunkCut, type StoredLayout } from '../../core/layout.ts';
 import { cutChunk } from '../../stream/cut.ts';
 import { chunkerPlanOf, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
-import { ChunkFiles, emptyStats } from '../../zarr/chunk-files.ts';
-import { codecContext, loadCodecs } from '../../zarr/codecs/index.ts';
+import { ChunkFiles, emptyStats, loadSinkCodecs } from '../../zarr/chunk-files.ts';
 import { ShardAssembler } from '../../zarr/shard-assembler.ts';
 import { sinkOptionsOf } from '../../zarr/sink-options.ts';
 import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
@@ -41,7 +40,7 @@ interface Run {
   readonly plan: ChunkerPlan;
   readonly rows: readonly RowBuffer[];
   readonly files: ChunkFiles;
-  readonly elementSize: number;
+  readonly elementSize: ElementSize;
   readonly chunkBytes: number;
   /** Chunk buffers, reused: a fresh one per chunk costs a page fault per page, more than the copy into it. */
   readonly spare: Buffer[];
@@ -104,12 +103,7 @@ async function start(job: EngineJob): Promise<Run> {
       if (Atomics.compareExchange(probe, PROBE_PEAK, peak, now) === peak) break;
     }
   };
-  let codecs;
-  try {
-    codecs = await loadCodecs(sink.codec, codecContext(options.dtype));
-  } catch (error) {
-    throw wrapError(error, 'EWRITE', `could not load the ${sink.codec.compressor.name} codec (reinstall slabchunk's dependencies)`);
-  }
+  const codecs = await loadSinkCodecs(sink);
   return {
     job, layout, plan,
     rows: job.rows.map((bands) => new RowBuffer(plan.slabBytes, job.bandSlabs * bands.length, job.bandSlabs * plan.slabBytes, bands)),
@@ -133,10 +127,7 @@ async function fill({ job, rows, elementSize }: Run, task: FillTask) {
     }
   }
   if (job.options.endian === 'big' && elementSize > 1) {
-    const part = band.subarray(task.at, task.at + task.length);
-    if (elementSize === 2) part.swap16();
-    else if (elementSize === 4) part.swap32();
-    else part.swap64();
+    swapElements(band.subarray(task.at, task.at + task.length), elementSize);
   }
   return emptyStats();
 }
