@@ -27,6 +27,8 @@ export interface SlabchunkErrorOptions {
   key?: string;
   expected?: number | bigint | string;
   actual?: number | bigint | string;
+  /** The run failed but kept what it finished: the same command with `--resume` continues it. */
+  resumable?: boolean;
 }
 
 export class SlabchunkError extends Error {
@@ -35,6 +37,8 @@ export class SlabchunkError extends Error {
   readonly key?: string;
   readonly expected?: number | bigint | string;
   readonly actual?: number | bigint | string;
+  /** The run failed but kept what it finished: the same command with `--resume` continues it. */
+  readonly resumable?: boolean;
 
   constructor(code: ErrorCode, message: string, options: SlabchunkErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -42,6 +46,7 @@ export class SlabchunkError extends Error {
     if (options.key !== undefined) this.key = options.key;
     if (options.expected !== undefined) this.expected = options.expected;
     if (options.actual !== undefined) this.actual = options.actual;
+    if (options.resumable) this.resumable = true;
   }
 }
 
@@ -62,6 +67,22 @@ export function messageOf(error: unknown): string {
 export function wrapError(error: unknown, code: ErrorCode, context: string, options: Omit<SlabchunkErrorOptions, 'cause'> = {}): SlabchunkError {
   if (error instanceof SlabchunkError) return error;
   return new SlabchunkError(code, `${context}: ${messageOf(error)}`, { ...options, cause: error });
+}
+
+/**
+ * `error` with `place` (a file, a chunk key, a shard) in front of its message and its causes' messages: a new
+ * SlabchunkError, keeping the code of one. For errors raised where the place is not known (a codec, a checksum).
+ */
+export function errorAt(error: unknown, code: ErrorCode, place: string, options: Omit<SlabchunkErrorOptions, 'cause'> = {}): SlabchunkError {
+  const messages: string[] = [];
+  for (let e: unknown = error; e !== undefined && messages.length < 4; e = (e as { cause?: unknown }).cause) {
+    const message = messageOf(e);
+    // A library's wrapper around one of our errors ("Failed to decode chunk via …") adds nothing to it.
+    const wrapsOurs = !(e instanceof SlabchunkError) && (e as { cause?: unknown }).cause instanceof SlabchunkError;
+    if (!wrapsOurs && !messages.some((m) => m.includes(message))) messages.push(message);
+    if (!(e instanceof Error)) break;
+  }
+  return new SlabchunkError(error instanceof SlabchunkError ? error.code : code, `${place}: ${messages.join(': ')}`, { ...options, cause: error });
 }
 
 /** True for a filesystem error meaning "no such file or directory". */

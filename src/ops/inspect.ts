@@ -2,7 +2,7 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DType } from '../core/dtype.ts';
-import { wrapError } from '../core/errors.ts';
+import { errorAt, SlabchunkError, wrapError } from '../core/errors.ts';
 import { product, type Order, type Vec3 } from '../core/geometry.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
 import { openStore } from '../zarr/reader.ts';
@@ -53,7 +53,14 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
       bytesOnDisk += entry.size;
       if (entry.metadata) continue;
       filesPresent++;
-      if (stored.shard) innerChunksPresent += await countInner(entry.path, entry.size, layout.chunksPerShard, store.shardIndex!);
+      if (stored.shard) {
+        try {
+          innerChunksPresent += await countInner(entry.path, entry.size, layout.chunksPerShard, store.shardIndex!);
+        } catch (error) {
+          const key = path.relative(storePath, entry.path).split(path.sep).join('/');
+          throw errorAt(error, 'EREAD', `shard ${key} of ${storePath}`, { key });
+        }
+      }
     }
     rowsDone = (await readRowMarkers(new FileSystemStore(storePath))).size;
   } catch (error) {
@@ -96,6 +103,7 @@ async function* walk(dir: string, hidden = false): AsyncGenerator<{ path: string
 /** Inner chunks present in one shard file: its index entries that are not absent. */
 async function countInner(path: string, size: number, count: number, location: IndexLocation): Promise<number> {
   const [start, end] = indexRange(size, count, location);
+  if (start < 0) throw new SlabchunkError('EREAD', `is ${size} bytes, shorter than its index (${end - start} bytes): the file is truncated`);
   const handle = await fsp.open(path, 'r');
   try {
     const index = Buffer.alloc(end - start);

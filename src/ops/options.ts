@@ -29,7 +29,7 @@ export interface ConvertOptions {
   shard?: Vec3;
   /** Where each shard keeps its index: `end` (default) or `start`. */
   shardIndex?: IndexLocation;
-  /** `raw`, `gzip[:level]`, `zstd[:level]` or `blosc[:cname[:clevel[:shuffle]]]`, optionally `+crc32c`. Default `zstd:3`. */
+  /** `raw`, `gzip[:level]`, `zstd[:level][:checksum]` or `blosc[:cname[:clevel[:shuffle]]]`, optionally `+crc32c`. Default `zstd:3`. */
   codec?: string;
   /** Zarr format. Default 3. */
   zarrFormat?: ZarrFormat;
@@ -119,7 +119,7 @@ export const OPTIONS = {
   },
   shard: { flag: 'shard', value: 'X,Y,Z', doc: 'shard shape, a multiple of the chunk (Zarr v3) — see Sharding', defaultText: 'none', default: none, parse: vec3 },
   shardIndex: { flag: 'shard-index', value: 'end|start', doc: 'where each shard keeps its index', defaultText: '`end`', default: () => 'end', parse: oneOf(['start', 'end'] as const) },
-  codec: { flag: 'codec', value: 'SPEC', doc: `${COMPRESSOR_GRAMMARS.map((g) => `\`${g}\``).join(', ')}; add \`+crc32c\` for a checksum (v3)`, defaultText: '`zstd:3`', default: () => 'zstd:3', parse: parseCodecText },
+  codec: { flag: 'codec', value: 'SPEC', doc: `${COMPRESSOR_GRAMMARS.map((g) => `\`${g}\``).join(', ')}; add \`+crc32c\` for a checksum of each chunk (v3); both checksums are verified on every read`, defaultText: '`zstd:3`', default: () => 'zstd:3', parse: parseCodecText },
   zarrFormat: {
     flag: 'zarr-format', value: '3|2', doc: 'Zarr format', defaultText: '`3`', default: () => 3,
     parse: (v, name) => { const n = Number(v); if (n !== 2 && n !== 3) throw invalid(`${name} must be 2 or 3. Got: ${String(v)}`); return n; },

@@ -1,8 +1,8 @@
-/** `verifyStore()`: re-reads the input and the store and names every chunk that differs. */
+/** `verifyStore()`: re-reads the input and the store and names every chunk that differs or cannot be read back. */
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { bytesPerElement } from '../core/dtype.ts';
-import { wrapError } from '../core/errors.ts';
+import { SlabchunkError, wrapError } from '../core/errors.ts';
 import { volumeBytes } from '../core/geometry.ts';
 import { openInput } from '../input/index.ts';
 import { Chunker } from '../stream/chunker.ts';
@@ -25,6 +25,8 @@ export interface VerifyResult {
   chunksCompared: number;
   /** Store keys of the chunks whose decoded bytes differ from the input's, in input order. */
   differing: string[];
+  /** Chunks that could not be read back (checksum mismatch, truncated, undecodable), in input order: the store is damaged there. */
+  damaged: { key: string; message: string }[];
 }
 
 /**
@@ -53,9 +55,18 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   });
 
   const differing = new Map<number, string>();
+  const damaged = new Map<number, { key: string; message: string }>();
   let chunksCompared = 0;
   const compare = async (record: ChunkRecord): Promise<void> => {
-    const stored = await readChunkBytes(store, record.coords);
+    let stored: Uint8Array;
+    try {
+      stored = await readChunkBytes(store, record.coords);
+    } catch (error) {
+      // A chunk that cannot be read is reported with the others; a store that cannot be read at all stops the run.
+      if (!(error instanceof SlabchunkError && error.code === 'EREAD' && error.key !== undefined)) throw error;
+      damaged.set(record.index, { key: error.key, message: error.message });
+      return;
+    }
     chunksCompared++;
     // Sharded stores: the shard file and the inner chunk within it.
     if (!record.data.equals(stored)) differing.set(record.index, layout.describe(record.coords, format));
@@ -81,8 +92,6 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   } finally {
     await pool.drain();
   }
-  return {
-    chunksCompared,
-    differing: [...differing.entries()].sort((a, b) => a[0] - b[0]).map(([, key]) => key),
-  };
+  const inOrder = <T>(found: Map<number, T>): T[] => [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
+  return { chunksCompared, differing: inOrder(differing), damaged: inOrder(damaged) };
 }

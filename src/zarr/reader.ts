@@ -9,9 +9,10 @@ import FileSystemStore from '@zarrita/storage/fs';
 import type { RangeQuery } from '@zarrita/storage';
 import { copyBlock } from '../core/copy.ts';
 import { bytesPerElement, isDType, type DType, type ElementSize } from '../core/dtype.ts';
-import { isMissing, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
-import type { Vec3 } from '../core/geometry.ts';
+import { errorAt, isMissing, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import { product, type Vec3 } from '../core/geometry.ts';
 import { layoutOfStored, type StoredLayout, type ZarrFormat } from '../core/layout.ts';
+import { checkCrc32c } from './codecs/crc32c.ts';
 import type { IndexLocation } from './shard.ts';
 
 export interface OpenedStore {
@@ -77,13 +78,38 @@ export async function openStore(storePath: string): Promise<OpenedStore> {
  */
 export async function readChunkBytes(store: OpenedStore, coords: Vec3): Promise<Uint8Array> {
   try {
-    return cOrderBytes(await store.array.getChunk([...store.layout.toStored(coords)]), store.layout, bytesPerElement(store.dtype));
+    const chunk = await store.array.getChunk([...store.layout.toStored(coords)]);
+    const es = bytesPerElement(store.dtype);
+    const { byteLength } = chunk.data as unknown as ArrayBufferView;
+    const expected = product(store.array.chunks as unknown as Vec3) * es;
+    if (byteLength !== expected) {
+      throw new SlabchunkError('EREAD', `decodes to ${byteLength} bytes where the chunk holds ${expected}: the file is truncated or damaged`);
+    }
+    return cOrderBytes(chunk, store.layout, es);
   } catch (error) {
-    throw wrapError(error, 'EREAD', `could not read chunk ${store.layout.describe(coords, store.format)} of ${store.path}`, {
-      key: store.layout.describe(coords, store.format),
-    });
+    const key = store.layout.describe(coords, store.format);
+    throw errorAt(error, 'EREAD', `chunk ${key} of ${store.path}`, { key });
   }
 }
+
+/**
+ * zarrita's `crc32c` drops the checksum unread; ours checks it, for chunks and for shard indexes alike (the
+ * sharding codec decodes its index through the same registry, with no fill value). Registered once, for every
+ * array zarrita opens in this process.
+ */
+zarr.registry.set('crc32c', () => ({
+  fromConfig: (_config: unknown, meta: { fillValue: unknown }) => {
+    const what = meta.fillValue === null ? 'the shard index' : 'the chunk';
+    return {
+      kind: 'bytes_to_bytes' as const,
+      encode: (): never => {
+        throw new SlabchunkError('EWRITE', 'slabchunk writes chunks through its own codecs, not zarrita\'s');
+      },
+      decode: (bytes: Uint8Array) => checkCrc32c(bytes, what),
+      computeEncodedSize: (size: number) => size + 4,
+    };
+  },
+}) as never);
 
 /**
  * zarrita 0.7 reads a shard's index from the end whatever `index_location` says. For shards with the index at

@@ -6,6 +6,7 @@
  * encoded inner chunks, never read-modify-write.
  */
 import { crc32c } from '@node-rs/crc32';
+import { checkCrc32c } from './codecs/crc32c.ts';
 
 export type IndexLocation = 'start' | 'end';
 
@@ -57,8 +58,12 @@ export interface IndexEntry {
   readonly nbytes: number;
 }
 
-/** The entries of an encoded index of `count` inner chunks (the bytes {@link indexRange} names). */
+/**
+ * The entries of an encoded index of `count` inner chunks (the bytes {@link indexRange} names), once its CRC32C
+ * matches; EREAD when it does not.
+ */
 export function readShardIndex(index: Uint8Array, count: number): (IndexEntry | undefined)[] {
+  checkCrc32c(index, 'the shard index');
   const view = new DataView(index.buffer, index.byteOffset, index.byteLength);
   const entries: (IndexEntry | undefined)[] = [];
   for (let i = 0; i < count; i++) {

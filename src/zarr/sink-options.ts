@@ -18,7 +18,7 @@ export interface ZarrSinkOptions {
   readonly dtype: DType;
   /** Chunk shape `[cx, cy, cz]`. */
   readonly chunk: Vec3;
-  /** A codec string (`raw`, `gzip[:level]`, `zstd[:level]`, `blosc[:cname[:clevel[:shuffle]]]`, `+crc32c`) or a parsed spec. Default `zstd:3`. */
+  /** A codec string (`raw`, `gzip[:level]`, `zstd[:level][:checksum]`, `blosc[:cname[:clevel[:shuffle]]]`, `+crc32c`) or a parsed spec. Default `zstd:3`. */
   readonly codec?: string | CodecSpec;
   /** Default 3. */
   readonly zarrFormat?: ZarrFormat;

@@ -28,13 +28,13 @@ async function rejection(promise: Promise<unknown>): Promise<SlabchunkError> {
   return error as SlabchunkError;
 }
 
-test('a chunk that does not decode: EREAD naming the chunk key, from verify and export, exit 1', async () => {
+test('a chunk that does not decode: verify names it as damaged, export fails with EREAD naming the key, exit 1', async () => {
   const store = await freshStore('damaged.zarr');
   fs.writeFileSync(path.join(store, 'c/1/0/1'), Buffer.from('not a zstd frame'));
-  const e = await rejection(verifyStore(input, store));
-  assert.is(e.code, 'EREAD');
-  assert.is(e.key, 'c/1/0/1');
-  assert.match(e.message, /could not read chunk c\/1\/0\/1 of .*damaged\.zarr/);
+  const { damaged, differing } = await verifyStore(input, store);
+  assert.equal(differing, []);
+  assert.equal(damaged.map((d) => d.key), ['c/1/0/1']);
+  assert.match(damaged[0]!.message, /^chunk c\/1\/0\/1 of .*damaged\.zarr: .*zstd/);
   const out = path.join(dir, 'out.raw');
   const x = await rejection(exportStore(store, fs.createWriteStream(out)));
   assert.is(x.code, 'EREAD');

@@ -1,4 +1,4 @@
-/** `slabchunk verify`: exit 0 when every chunk equals the input, 1 naming every one that differs. */
+/** `slabchunk verify`: exit 0 when every chunk equals the input, 1 naming every one that differs or is damaged. */
 import { checkOption } from '../../ops/options.ts';
 import { verifyStore } from '../../ops/verify.ts';
 import type { ParsedArgs } from '../args.ts';
@@ -18,13 +18,20 @@ export async function verifyCommand(parsed: ParsedArgs, io: CliIO): Promise<numb
       onProgress: (p) => progress.update(p.bytesIn, p.bytesTotal),
     });
     progress.stop();
+    const { differing, damaged, chunksCompared } = result;
     if (values.json) io.stdout.write(toJsonLine(result));
-    else if (result.differing.length === 0) io.stderr.write(`verified ${store}: all ${result.chunksCompared} chunks equal ${input}\n`);
+    else if (differing.length === 0 && damaged.length === 0) io.stderr.write(`verified ${store}: all ${chunksCompared} chunks equal ${input}\n`);
     else {
-      io.stderr.write(`${store} differs from ${input} in ${result.differing.length} of ${result.chunksCompared} chunks:\n`);
-      for (const key of result.differing) io.stderr.write(`  ${key}\n`);
+      if (damaged.length > 0) {
+        io.stderr.write(`${store} is damaged: ${damaged.length} chunk${damaged.length === 1 ? '' : 's'} cannot be read back; convert again (or restore) the rows that hold them:\n`);
+        for (const { message } of damaged) io.stderr.write(`  ${message}\n`);
+      }
+      if (differing.length > 0) {
+        io.stderr.write(`${store} differs from ${input} in ${differing.length} of ${chunksCompared} chunks:\n`);
+        for (const key of differing) io.stderr.write(`  ${key}\n`);
+      }
     }
-    return result.differing.length === 0 ? 0 : 1;
+    return differing.length === 0 && damaged.length === 0 ? 0 : 1;
   } finally {
     progress.stop();
   }

@@ -1,7 +1,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { decompress as fzstdDecompress } from 'fzstd';
+import Zstd from 'numcodecs/zstd';
 import { withContentSize } from '../../../src/zarr/codecs/zstd.ts';
+import { refXxh64 } from '../../lib/xxh64.ts';
 import { encode, sample } from './lib.ts';
 
 // ---- zstd: RFC 8878 frames, decoded by fzstd (a separate pure-JS decoder) ----
@@ -51,6 +53,25 @@ test('withContentSize writes an 8-byte size for sizes past 4 GiB and leaves fram
   assert.is(frameContentSize(small), 0);
   assert.ok(Buffer.from(fzstdDecompress(small)).length === 0, 'fzstd accepts the rewritten header');
   assert.is(withContentSize(small, 0), small, 'a frame with a size is returned as is');
+});
+
+test('zstd:L:checksum: the frame carries the low 32 bits of XXH64(content) and zstd decoders verify it', async () => {
+  assert.is(refXxh64(new Uint8Array(0)), 0xef46db3751d8e999n, 'reference matches XXH64 of the empty input');
+  assert.is(refXxh64(Buffer.from('a')), 0xd24ec4f1a98c6e5bn, 'reference matches XXH64("a")');
+  const numcodecs = Zstd.fromConfig({ level: 3 });
+  for (const n of [0, 3, 31, 32, 33, 70_000]) {
+    const data = sample(n, 11 + n);
+    const plain = await encode('zstd:3', data);
+    const out = await encode('zstd:3:checksum', data);
+    assert.is(out[4]! & 0b100, 0b100, `Content_Checksum_flag, n=${n}`);
+    assert.is(out.length, plain.length + 4);
+    assert.is(out.readUInt32LE(out.length - 4), Number(refXxh64(data) & 0xffff_ffffn), `checksum, n=${n}`);
+    assert.ok(Buffer.from(fzstdDecompress(out)).equals(data), `fzstd decodes n=${n}`);
+    assert.ok(Buffer.from(await numcodecs.decode(out)).equals(data), `numcodecs decodes n=${n}`);
+    const bad = Buffer.from(out);
+    bad[bad.length - 1]! ^= 0x10;
+    await numcodecs.decode(bad).then(() => assert.unreachable(`flipped checksum accepted, n=${n}`), (e: Error) => assert.match(e.message, /checksum/));
+  }
 });
 
 test.run();
