@@ -25,6 +25,8 @@ export interface ParsedArgs {
   readonly values: Partial<Record<RowName, string | boolean>>;
   readonly args: readonly string[];
   readonly help: boolean;
+  /** The command's arguments as given (after the command name), for messages that repeat the command line. */
+  readonly argv: readonly string[];
 }
 
 /** Parses `argv` for `command`; EINVALID for an unknown flag or a wrong number of arguments. */
@@ -50,5 +52,5 @@ export function parseCommand(command: CommandSpec, argv: string[]): ParsedArgs {
     const value = raw[rowOf(name).flag];
     if (value !== undefined) values[name] = value;
   }
-  return { values, args: parsed.positionals, help };
+  return { values, args: parsed.positionals, help, argv: [...argv] };
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { SlabchunkError } from '../core/errors.ts';
+import { identityOf } from './identity.ts';
 import { checkInputSize } from './size.ts';
 import type { VolumeGeometry, VolumeInput } from './types.ts';
 
@@ -15,7 +16,7 @@ export async function openRawInput(input: string | Readable, { shape, dtype, hea
     const stream = typeof input === 'string' ? process.stdin : input;
     return { name: typeof input === 'string' ? '-' : '<stream>', seekable: false, read: () => skipHeader(stream, header) };
   }
-  const stat = await fsp.stat(input).catch((cause: NodeJS.ErrnoException) => {
+  const stat = await fsp.stat(input, { bigint: true }).catch((cause: NodeJS.ErrnoException) => {
     throw new SlabchunkError('EINVALID', `cannot read input ${input}: ${cause.code ?? cause.message}; check the path`, { cause });
   });
   if (stat.isDirectory()) throw new SlabchunkError('EINVALID', `input ${input} is a directory; give the raw volume file`);
@@ -23,11 +24,11 @@ export async function openRawInput(input: string | Readable, { shape, dtype, hea
     // A pipe or device (e.g. `<(zcat scan.raw.gz)`): it cannot seek, so it is read like standard input.
     return { name: input, seekable: false, read: () => skipHeader(fs.createReadStream(input, { highWaterMark: 1 << 20 }), header) };
   }
-  checkInputSize(input, stat.size, shape, dtype, header);
+  checkInputSize(input, Number(stat.size), shape, dtype, header);
   return {
     name: input,
     seekable: true,
-    file: { path: input, offset: header },
+    file: { path: input, offset: header, identity: identityOf(stat) },
     read: (range) => fs.createReadStream(input, {
       start: header + (range?.[0] ?? 0),
       ...(range ? { end: header + range[1] - 1 } : {}),

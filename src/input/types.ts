@@ -21,6 +21,17 @@ export interface VolumeInput {
    * seekable input; without one, the whole volume from its first byte.
    */
   read(range?: readonly [number, number]): Readable;
-  /** A regular file holding the volume's bytes from `offset` on: the convert engine reads it with positioned reads. */
-  readonly file?: { readonly path: string; readonly offset: number };
+  /**
+   * A regular file holding the volume's bytes from `offset` on: the convert engine reads it with positioned reads,
+   * and checks against `identity` (taken when the input was checked) that it is not changed while read.
+   */
+  readonly file?: { readonly path: string; readonly offset: number; readonly identity: FileIdentity };
+}
+
+/** What tells a file's content has changed: another file at the path, another size, another modification time. */
+export interface FileIdentity {
+  readonly dev: bigint;
+  readonly ino: bigint;
+  readonly size: bigint;
+  readonly mtimeNs: bigint;
 }

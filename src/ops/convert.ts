@@ -16,6 +16,7 @@ import { readRowMarkers } from '../zarr/markers.ts';
 import { sinkOptionsOf } from '../zarr/sink-options.ts';
 import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
 import { checkJoinDir, checkStoreDir } from '../zarr/stores/folder.ts';
+import { checkLock, takeLock, type HeldLock } from '../zarr/stores/lock.ts';
 import { planEngine, runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
 import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
@@ -78,13 +79,16 @@ export interface PreparedConvert {
   readonly slabs: readonly [number, number];
   /** The caller's name of the axis slabs run along: `z` for F input, `x` for C input. */
   readonly slabAxis: 'z' | 'x';
+  /** Things the checks found that the user should hear of before the run starts (a stale lock taken over). */
+  readonly notes: readonly string[];
   run(): Promise<Summary>;
 }
 
 /**
  * Converts a raw volume into a Zarr store at `output`.
  * `input` is a file path, `-` for standard input, or any Readable of the volume's bytes.
- * A failed run removes the store it created; a partitioned or resumed run keeps the rows already done.
+ * A failed or interrupted run keeps the rows it finished (the error is `resumable`) and removes only
+ * temporaries; a fresh run that finished no row removes the store it created.
  */
 export async function convert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<Summary> {
   return (await prepareConvert(input, output, options)).run();
@@ -115,6 +119,9 @@ export async function prepareConvert(input: string | Readable, output: string, o
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
   }
   const store = new FileSystemStore(output, { fsync: opts.fsync });
+  // Parts share the store and take no lock; a whole-volume run may take over a stale one only to resume or replace.
+  const lockNote = await checkLock(output, opts.part !== undefined || opts.resume || opts.overwrite);
+  const notes = lockNote && !opts.part ? [lockNote] : [];
   if (join) {
     await checkJoinDir(output);
     await checkJoinable(store, storeDocs(sinkOptions, job));
@@ -127,6 +134,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
     rowsTotal: layout.rowsTotal,
     slabs: layout.slabsOf(rows[0], rows[1]),
     slabAxis: layout.slabAxis,
+    notes,
     async run() {
       const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
       let done = new Set<number>();
@@ -152,21 +160,39 @@ export async function prepareConvert(input: string | Readable, output: string, o
       };
       const started = process.hrtime.bigint();
       let stats: EngineStats;
+      let lock: HeldLock | undefined;
       try {
         // The workers write chunks only: the store is readied here, as the ZarrSink readies its own.
         await openChunkFiles(store, sinkOptions, true);
+        if (!opts.part) lock = await takeLock(output);
         stats = await runEngine({ options: opts, plan, memory, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
       } catch (error) {
-        if (options.signal?.aborted) {
-          const marked = await readRowMarkers(store);
-          throw new SlabchunkError('EINTERRUPTED', `interrupted after ${countIn(marked, rows)} of ${rows[1] - rows[0]} rows; rerun with --resume to continue`, { cause: error });
+        // A refusal, ESTORE, means the folder changed under us since the check: it is not ours to clean.
+        if (error instanceof SlabchunkError && error.code === 'ESTORE') throw error;
+        throw await keepFinished(error);
+      } finally {
+        await lock?.release();
+      }
+      /**
+       * What a failed run leaves: its finished rows, with the command that continues, or — when no row of the
+       * store is finished — nothing (the folder it made, or what it put in an empty one).
+       */
+      async function keepFinished(error: unknown): Promise<SlabchunkError> {
+        const interrupted = options.signal?.aborted === true;
+        const failure = interrupted ? new SlabchunkError('EINTERRUPTED', 'interrupted', { cause: error }) : wrapError(error, 'EWRITE', `could not write ${output}`);
+        // A part's neighbours are writing temporaries of their own; theirs look the same.
+        if (!opts.part) await removeTempFiles(output).catch(() => 0);
+        const finished = await readRowMarkers(store).then((marked) => marked.size, () => 0);
+        if (join || interrupted || finished > 0) {
+          const kept = `${finished} of ${layout.rowsTotal} rows of ${output} are finished and kept`;
+          return new SlabchunkError(failure.code, interrupted ? `interrupted; ${kept}; rerun with --resume to continue` : `${failure.message}\n${kept}; once the cause is fixed, rerun with --resume to continue`, {
+            cause: failure.cause ?? error, resumable: true, ...(failure.key !== undefined ? { key: failure.key } : {}),
+          });
         }
-        // A failed fresh run leaves nothing behind: the folder it made, or what it put in an empty one. (A
-        // refusal, ESTORE, means the folder changed under us since the check: it is not ours to clean.)
-        const refused = error instanceof SlabchunkError && error.code === 'ESTORE';
-        const failure = wrapError(error, 'EWRITE', `could not write ${output}`);
-        if (!join && !refused) await removeUnfinished(output, before, failure);
-        throw failure;
+        await removeUnfinished(output, before, failure);
+        return new SlabchunkError(failure.code, `${failure.message}\nno row was finished, so nothing is kept${opts.overwrite ? ` (the store that was at ${output} had already been removed by --overwrite)` : ''}`, {
+          cause: failure.cause ?? error, ...(failure.key !== undefined ? { key: failure.key } : {}),
+        });
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {
@@ -216,8 +242,3 @@ function pendingRows(rows: readonly [number, number], done: ReadonlySet<number>)
   return todo;
 }
 
-function countIn(marked: ReadonlySet<number>, rows: readonly [number, number]): number {
-  let n = 0;
-  for (const r of marked) if (r >= rows[0] && r < rows[1]) n++;
-  return n;
-}

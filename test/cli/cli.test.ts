@@ -185,12 +185,19 @@ cli('an existing store is refused (exit 2, untouched) unless --overwrite; a non-
   assert.equal(listFiles(folder), ['precious.txt']);
 });
 
-cli('a short stdin fails with exit 1, names the sizes and removes the partial store', async () => {
+cli('a short stdin fails with exit 1 and names the sizes; the row that did arrive is kept, with the command that continues', async () => {
   const store = path.join(dir, 'short.zarr');
   const r = await slabchunk(['convert', '-', store, '--shape', '10,10,10', '--chunk', '5,5,5'], { stdin: Readable.from([Buffer.alloc(700, 3)]) });
   assert.is(r.code, 1);
   assert.match(r.stderr, /input ended after 700 bytes; shape 10×10×10 of uint8 needs 1000 bytes/);
-  assert.not.ok(fs.existsSync(store));
+  assert.match(r.stderr, /1 of 2 rows of .*short\.zarr are finished and kept; once the cause is fixed, rerun with --resume to continue:\n  slabchunk convert - \S+short\.zarr --shape 10,10,10 --chunk 5,5,5 --resume\n\(with the input as a file in place of -/);
+  assert.equal(fs.readdirSync(path.join(store, '.slabchunk', 'rows')), ['0']);
+  // Too short to finish a row: nothing is kept.
+  const none = path.join(dir, 'shorter.zarr');
+  const s = await slabchunk(['convert', '-', none, '--shape', '10,10,10', '--chunk', '5,5,5'], { stdin: Readable.from([Buffer.alloc(300, 3)]) });
+  assert.is(s.code, 1);
+  assert.match(s.stderr, /no row was finished, so nothing is kept/);
+  assert.not.ok(fs.existsSync(none));
 });
 
 cli('export: a mistyped store leaves the output alone; an unwritable output fails cleanly', async () => {

@@ -186,7 +186,7 @@ scale('SIGINT stops cleanly with exit 130 and the resume hint; --resume complete
   child.kill('SIGINT');
   const end = await exited;
   assert.is(end.code, 130, end.stderr);
-  assert.match(end.stderr, /interrupted after \d+ of 12 rows; rerun with --resume to continue/);
+  assert.match(end.stderr, /interrupted; \d+ of 12 rows of \S+ are finished and kept; rerun with --resume to continue:\n  slabchunk convert .* --resume\n/);
   // Nothing torn or temporary is left by a clean interrupt.
   assert.not.ok((fs.readdirSync(store, { recursive: true }) as string[]).some((f) => f.endsWith('.partial')));
   const resumed = await slabchunk(['convert', bigInput, store, ...BIG_GEOMETRY, '--resume']);

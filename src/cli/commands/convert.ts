@@ -1,4 +1,5 @@
 /** `slabchunk convert`: options from the table, the part from the scheduler, progress and the summary line. */
+import { SlabchunkError } from '../../core/errors.ts';
 import { formatShape } from '../../core/geometry.ts';
 import { prepareConvert } from '../../ops/convert.ts';
 import { CLI_OPTIONS, type ConvertOptions, type OptionName } from '../../ops/options.ts';
@@ -32,8 +33,9 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
         ? `part ${job.part.index} of ${job.part.count} (${job.part.source}): no rows to convert (${job.rowsTotal} rows for ${job.part.count} parts); nothing to do\n`
         : `part ${job.part.index} of ${job.part.count} (${job.part.source}): rows ${a}–${b - 1} of ${job.rowsTotal} (slabs ${job.slabAxis} ${z0}–${z1 - 1})\n`);
     }
+    for (const note of job.notes) io.stderr.write(`note: ${note}\n`);
     const summary = await job.run().catch((error: unknown) => {
-      throw new RunFailure(error);
+      throw new RunFailure(error instanceof SlabchunkError && error.resumable ? withResumeCommand(error, parsed.argv) : error);
     });
     progress.stop();
     if (values.json) {
@@ -55,4 +57,19 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
     progress.stop();
     signal.dispose();
   }
+}
+
+/** `error` with the exact command line that continues the run: this one, with `--resume` and without `--overwrite`. */
+function withResumeCommand(error: SlabchunkError, argv: readonly string[]): SlabchunkError {
+  const args = argv.filter((a) => a !== '--overwrite');
+  if (!args.includes('--resume')) args.push('--resume');
+  const command = ['slabchunk', 'convert', ...args].map(shellQuote).join(' ');
+  // A resumed run reads the input by byte ranges, which standard input cannot give.
+  const stdin = args.includes('-') ? '\n(with the input as a file in place of -: a resumed run reads byte ranges of it)' : '';
+  return new SlabchunkError(error.code, `${error.message}:\n  ${command}${stdin}`, { cause: error.cause, resumable: true, ...(error.key !== undefined ? { key: error.key } : {}) });
+}
+
+/** `text` as one POSIX shell word. */
+function shellQuote(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
 }

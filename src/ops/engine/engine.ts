@@ -14,6 +14,7 @@ import type { VolumeInput } from '../../input/types.ts';
 import { inputSizeError, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
 import { emptyStats, type SinkStats } from '../../zarr/chunk-files.ts';
+import { checkUnchanged } from '../../input/identity.ts';
 import { markRowDone } from '../../zarr/markers.ts';
 import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
 import type { ResolvedConvertOptions } from '../options.ts';
@@ -112,6 +113,10 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
         throw wrapError(error, 'EREAD', `could not open ${run.source.name}`);
       }
     }
+    const { file } = run.source;
+    // Before a row's marker: every byte of the row was read from the file that was checked, unchanged.
+    const inputUnchanged = file && fd !== null ? checkUnchanged.bind(null, run.source.name, file.path, fd, file.identity) : () => undefined;
+    inputUnchanged();
     pool.start({
       options, store: run.store, record: run.record, inputName: run.source.name, inputFd: fd,
       rows: rowBuffers.map((r) => r.shared), bandSlabs: rowBuffers[0]!.bandSlabs, depth, probe,
@@ -145,7 +150,10 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       // A row is marked only once every one of its files is in place; a failed row stops the loop at the next
       // take(), with the pool's failure.
       const done = Promise.all(cutTasks(layout, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
-        .then(() => markRowDone(store, row))
+        .then(() => {
+          inputUnchanged();
+          return markRowDone(store, row);
+        })
         .finally(() => free.give(buffer));
       done.catch((error: unknown) => pool.stop(error));
       rowsInFlight.push(done);
