@@ -4,7 +4,8 @@
  * under a final name.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { isMissing, SlabchunkError } from '../../core/errors.ts';
 import type { Store } from './types.ts';
@@ -110,7 +111,13 @@ export class FileSystemStore implements Store {
     let made = this.#dirs.get(dir);
     if (!made) {
       // With fsync the new directories' entries are flushed too, else a power loss could drop a chunk directory.
-      made = mkdir(dir, { recursive: true }).then((first) => (first && this.#fsync ? syncDir(dirname(first)) : undefined));
+      made = mkdir(dir, { recursive: true }).then(
+        (first) => (first && this.#fsync ? syncDir(dirname(first)) : undefined),
+        // A recursive mkdir on a read-only filesystem reports ENOENT; the store's own folder says why (EROFS, EACCES).
+        async (error: unknown) => {
+          throw await access(this.root, constants.W_OK).then(() => error, (cause: unknown) => cause);
+        },
+      );
       this.#dirs.set(dir, made);
       made.catch(() => this.#dirs.delete(dir));
     }

@@ -116,9 +116,10 @@ export async function takeLock(root: string): Promise<HeldLock> {
     await rename(temp, path);
   }
   return {
+    // Never fails: a lock that cannot be removed (a read-only or vanished folder) is left stale, for --resume.
     async release() {
       const state = await readLock(root).catch(() => undefined);
-      if (state && state.kind !== 'none' && state.holder.token === holder.token) await rm(path, { force: true });
+      if (state && state.kind !== 'none' && state.holder.token === holder.token) await rm(path, { force: true }).catch(() => undefined);
     },
   };
 }
