@@ -38,8 +38,8 @@ interface Case {
 
 const ODD: Vec3 = [23, 17, 11];
 const ODD_CHUNK: Vec3 = [8, 8, 4];
-const V3_CODECS = ['zstd:3', 'gzip:5', 'raw', 'blosc:zstd:5:shuffle', 'zstd:1+crc32c'];
-const V2_CODECS = ['zstd:3', 'gzip:5', 'raw', 'blosc:zlib:4:bitshuffle'];
+const V3_CODECS = ['zstd:3', 'gzip:5', 'raw', 'blosc:zstd:5:shuffle', 'zstd:1+crc32c', 'zstd:3:checksum'];
+const V2_CODECS = ['zstd:3', 'gzip:5', 'raw', 'blosc:zlib:4:bitshuffle', 'zstd:3:checksum'];
 
 function base(name: string, c: Partial<Case> & Pick<Case, 'dtype' | 'codec' | 'format'>): Case {
   return { name, shape: ODD, chunk: ODD_CHUNK, order: 'F', fill: 0, ...c };
@@ -52,9 +52,9 @@ const CASES: Case[] = [
     base(`${dtype} v2 ${V2_CODECS[i % V2_CODECS.length]}`, { dtype, codec: V2_CODECS[i % V2_CODECS.length], format: 2 }),
   ]),
   // Every codec variant on the common microscopy dtype.
-  ...['raw', 'gzip:1', 'zstd:3', 'zstd:19+crc32c', 'blosc:zstd:5:noshuffle', 'blosc:zstd:3:shuffle', 'blosc:zlib:5:bitshuffle', 'gzip:9+crc32c']
+  ...['raw', 'gzip:1', 'zstd:3', 'zstd:19+crc32c', 'zstd:3:checksum', 'zstd:3:checksum+crc32c', 'blosc:zstd:5:noshuffle', 'blosc:zstd:3:shuffle', 'blosc:zlib:5:bitshuffle', 'gzip:9+crc32c']
     .map((codec) => base(`uint16 v3 ${codec}`, { dtype: 'uint16', codec, format: 3 })),
-  ...['raw', 'gzip:9', 'zstd:5', 'blosc:zstd:5:shuffle', 'blosc:zstd:1:noshuffle']
+  ...['raw', 'gzip:9', 'zstd:5', 'zstd:5:checksum', 'blosc:zstd:5:shuffle', 'blosc:zstd:1:noshuffle']
     .map((codec) => base(`uint16 v2 ${codec}`, { dtype: 'uint16', codec, format: 2 })),
   // Shapes: dividing, chunk larger than the volume on some axes, single voxel.
   base('dividing shape', { shape: [32, 16, 8], chunk: [16, 8, 4], dtype: 'uint16', codec: 'zstd:3', format: 3 }),
@@ -85,6 +85,7 @@ const SHARDED: Case[] = [
   base('sharded gzip float32', { dtype: 'float32', codec: 'gzip:5', format: 3, shard: [16, 8, 8] }),
   // Absent inner chunks and whole absent shards, read as the fill value.
   base('sharded sparse fill 7', { shape: [40, 33, 21], dtype: 'uint16', codec: 'zstd:3', format: 3, fill: 7, box: [9, 3, 5, 20, 19, 12], shard: [16, 16, 8] }),
+  base('sharded zstd:checksum+crc32c', { shape: [40, 33, 21], dtype: 'uint16', codec: 'zstd:3:checksum+crc32c', format: 3, shard: [16, 16, 8] }),
   base('sharded C input', { dtype: 'uint8', codec: 'blosc:zstd:5:shuffle', format: 3, order: 'C', shard: [16, 16, 8] }),
 ];
 const sharding = shardingLanded();

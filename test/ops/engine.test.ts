@@ -220,6 +220,43 @@ engine('an input file truncated while it is read fails with EREAD naming it; onl
   assert.ok(!rows.some((row) => row >= 5), `rows ${rows.join(', ')} are marked`);
 });
 
+engine('an input appended to, rewritten in place or replaced mid-run fails naming the change; no row read after it is marked', async () => {
+  const changes: [string, (file: string) => void, RegExp][] = [
+    ['appended', (file) => fs.appendFileSync(file, Buffer.alloc(100)), /its size went from 65536 to 65636 bytes/],
+    ['rewritten', (file) => {
+      const fd = fs.openSync(file, 'r+');
+      fs.writeSync(fd, Buffer.from([1, 2, 3]), 0, 3, 60_000);
+      fs.closeSync(fd);
+    }, /it was written to/],
+    ['replaced', (file) => {
+      fs.writeFileSync(`${file}.new`, fs.readFileSync(file));
+      fs.renameSync(`${file}.new`, file);
+    }, /another file replaced it/],
+  ];
+  for (const [name, change, reason] of changes) {
+    const file = path.join(dir, `${name}.raw`);
+    fs.writeFileSync(file, volumeBuffer([32, 32, 64], 'uint8', 5));
+    // An hour old, so a write within the same tick of the coarse file clock still changes the time.
+    const past = new Date(Date.now() - 3_600_000);
+    fs.utimesSync(file, past, past);
+    const store = path.join(dir, `${name}.zarr`);
+    let changed = false;
+    // The first piece read is the moment: every row is checked (and marked) after its last piece.
+    const error = await convert(file, store, {
+      shape: [32, 32, 64], chunk: [8, 8, 8], codec: 'raw', threads: 1,
+      onProgress: () => {
+        if (!changed) change(file);
+        changed = true;
+      },
+    }).then(() => null, (e: { code: string; message: string }) => e);
+    assert.ok(error, `${name}: the run must fail`);
+    assert.is(error.code, 'EREAD', name);
+    assert.match(error.message, new RegExp(`input .*${name}\\.raw changed while it was being read \\(${reason.source}\\)`), name);
+    // No row was marked, so a fresh run keeps nothing.
+    assert.not.ok(fs.existsSync(store), `${name}: the store was kept`);
+  }
+});
+
 engine('aborting a run that waits on a stalled stream ends it promptly with EINTERRUPTED and destroys the stream (header or not)', async () => {
   for (const header of [0, 16]) {
     const stalled = new Readable({ read() {} });

@@ -50,8 +50,9 @@ export const zstd: Compressor<ZstdConfig> = {
   },
   format: (c) => `zstd:${c.level}${c.checksum ? ':checksum' : ''}`,
   v3: (c) => ({ name: 'zstd', configuration: { level: c.level, checksum: c.checksum } }),
-  // numcodecs' Zstd takes `checksum` too; left out when false, as numcodecs writes it.
-  v2: (c) => ({ id: 'zstd', level: c.level, ...(c.checksum ? { checksum: true } : {}) }),
+  // numcodecs before 0.13 (Debian's zarr-python 2 among them) refuses a `checksum` key, and it only steers
+  // encoding: every zstd decoder verifies a frame's checksum whenever the frame carries one.
+  v2: (c) => ({ id: 'zstd', level: c.level }),
   checkChunkBytes: () => undefined,
   load: async ({ level, checksum }) => {
     zstdBinding();
