@@ -8,21 +8,23 @@ import { SlabchunkError } from '../core/errors.ts';
 import type { FileIdentity } from './types.ts';
 
 export function identityOf(stat: fs.BigIntStats): FileIdentity {
-  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs };
+  return { dev: stat.dev, ino: stat.ino, size: stat.size, mtimeNs: stat.mtimeNs, ctimeNs: stat.ctimeNs };
 }
 
 /** How the file at `path`, open as `fd`, differs from `identity`; undefined when it does not. */
 function changeOf(path: string, fd: number, identity: FileIdentity): string | undefined {
   const open = fs.fstatSync(fd, { bigint: true });
   if (open.size !== identity.size) return `its size went from ${identity.size} to ${open.size} bytes`;
-  if (open.mtimeNs !== identity.mtimeNs) return 'it was written to';
   let there: fs.BigIntStats;
   try {
     there = fs.statSync(path, { bigint: true });
   } catch {
     return 'it was removed or renamed';
   }
+  // Before the times: unlinking the file we read (replaced by a rename) changes its ctime too.
   if (there.dev !== identity.dev || there.ino !== identity.ino) return 'another file replaced it';
+  if (open.mtimeNs !== identity.mtimeNs) return 'it was written to';
+  if (open.ctimeNs !== identity.ctimeNs) return 'it was written to, or its times or permissions were set';
   return undefined;
 }
 

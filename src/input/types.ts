@@ -34,4 +34,6 @@ export interface FileIdentity {
   readonly ino: bigint;
   readonly size: bigint;
   readonly mtimeNs: bigint;
+  /** Changes with any write, even one that sets the modification time back (`touch -r`, `rsync --inplace`). */
+  readonly ctimeNs: bigint;
 }

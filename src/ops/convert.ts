@@ -137,62 +137,66 @@ export async function prepareConvert(input: string | Readable, output: string, o
     notes,
     async run() {
       const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
-      let done = new Set<number>();
-      if (opts.resume) {
-        try {
-          done = await readRowMarkers(store);
-          // A killed run may have left temporaries; with parts, other writers may be using theirs.
-          if (!opts.part) await removeTempFiles(output);
-        } catch (error) {
-          throw wrapError(error, 'EREAD', `could not read what an earlier run left in ${output}`);
-        }
-      }
-      const todo = pendingRows(rows, done);
-      const rowsSkipped = rows[1] - rows[0] - todo.length;
-      const bytesTotal = todo.reduce((n, r) => {
-        const [z0, z1] = layout.slabsOf(r, r + 1);
-        return n + (z1 - z0) * plan.slabBytes;
-      }, 0);
-      let bytesIn = 0;
-      const onBytes = (bytes: number) => {
-        bytesIn += bytes;
-        options.onProgress?.({ bytesIn, bytesTotal });
-      };
       const started = process.hrtime.bigint();
+      let bytesIn = 0;
+      let rowsSkipped = 0;
       let stats: EngineStats;
       let lock: HeldLock | undefined;
+      let prepared = false;
       try {
+        // The lock comes first: nothing of the store is removed or rewritten by a run that does not hold it.
+        if (!opts.part) lock = await takeLock(output);
+        let done = new Set<number>();
+        if (opts.resume) {
+          try {
+            done = await readRowMarkers(store);
+            // A killed run may have left temporaries; with parts, other writers may be using theirs.
+            if (!opts.part) await removeTempFiles(output);
+          } catch (error) {
+            throw wrapError(error, 'EREAD', `could not read what an earlier run left in ${output}`);
+          }
+        }
+        const todo = pendingRows(rows, done);
+        rowsSkipped = rows[1] - rows[0] - todo.length;
+        const bytesTotal = todo.reduce((n, r) => {
+          const [z0, z1] = layout.slabsOf(r, r + 1);
+          return n + (z1 - z0) * plan.slabBytes;
+        }, 0);
+        const onBytes = (bytes: number) => {
+          bytesIn += bytes;
+          options.onProgress?.({ bytesIn, bytesTotal });
+        };
         // The workers write chunks only: the store is readied here, as the ZarrSink readies its own.
         await openChunkFiles(store, sinkOptions, true);
-        if (!opts.part) lock = await takeLock(output);
+        prepared = true;
         stats = await runEngine({ options: opts, plan, memory, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
       } catch (error) {
         // A refusal, ESTORE, means the folder changed under us since the check: it is not ours to clean.
         if (error instanceof SlabchunkError && error.code === 'ESTORE') throw error;
-        throw await keepFinished(error);
+        throw await keepFinished(error, prepared);
       } finally {
         await lock?.release();
       }
       /**
-       * What a failed run leaves: its finished rows, with the command that continues, or — when no row of the
-       * store is finished — nothing (the folder it made, or what it put in an empty one).
+       * What a failed or interrupted run leaves: its finished rows, with the command that continues, or — when
+       * no row of the store is finished — nothing (the folder it made, or what it put in an empty one). A part
+       * keeps the store its neighbours share, and a store whose markers cannot be read is kept too.
        */
-      async function keepFinished(error: unknown): Promise<SlabchunkError> {
+      async function keepFinished(error: unknown, prepared: boolean): Promise<SlabchunkError> {
         const interrupted = options.signal?.aborted === true;
         const failure = interrupted ? new SlabchunkError('EINTERRUPTED', 'interrupted', { cause: error }) : wrapError(error, 'EWRITE', `could not write ${output}`);
+        const outcome = (message: string, resumable: boolean) => new SlabchunkError(failure.code, `${failure.message}${interrupted ? '; ' : '\n'}${message}`, {
+          cause: failure.cause ?? error, ...(resumable ? { resumable } : {}), ...(failure.key !== undefined ? { key: failure.key } : {}),
+        });
+        const resume = interrupted ? 'rerun with --resume to continue' : 'once the cause is fixed, rerun with --resume to continue';
         // A part's neighbours are writing temporaries of their own; theirs look the same.
         if (!opts.part) await removeTempFiles(output).catch(() => 0);
-        const finished = await readRowMarkers(store).then((marked) => marked.size, () => 0);
-        if (join || interrupted || finished > 0) {
-          const kept = `${finished} of ${layout.rowsTotal} rows of ${output} are finished and kept`;
-          return new SlabchunkError(failure.code, interrupted ? `interrupted; ${kept}; rerun with --resume to continue` : `${failure.message}\n${kept}; once the cause is fixed, rerun with --resume to continue`, {
-            cause: failure.cause ?? error, resumable: true, ...(failure.key !== undefined ? { key: failure.key } : {}),
-          });
-        }
+        // Before the store was readied, its markers are an old store's (or half-cleared by --overwrite).
+        const finished = prepared || join ? await readRowMarkers(store).then((marked) => marked.size, (cause: unknown) => messageOf(cause)) : 0;
+        if (typeof finished === 'string') return outcome(`its finished rows could not be counted (${finished}), so ${output} is kept; ${resume}`, true);
+        if (join || finished > 0) return outcome(`${finished} of ${layout.rowsTotal} rows of ${output} are finished and kept; ${resume}`, true);
         await removeUnfinished(output, before, failure);
-        return new SlabchunkError(failure.code, `${failure.message}\nno row was finished, so nothing is kept${opts.overwrite ? ` (the store that was at ${output} had already been removed by --overwrite)` : ''}`, {
-          cause: failure.cause ?? error, ...(failure.key !== undefined ? { key: failure.key } : {}),
-        });
+        return outcome(`no row was finished, so nothing is kept${opts.overwrite ? ` (the store that was at ${output} had been removed by --overwrite)` : ''}`, false);
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       return {

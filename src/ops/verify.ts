@@ -62,8 +62,9 @@ export async function verifyStore(input: string | Readable, storePath: string, o
     try {
       stored = await readChunkBytes(store, record.coords);
     } catch (error) {
-      // A chunk that cannot be read is reported with the others; a store that cannot be read at all stops the run.
-      if (!(error instanceof SlabchunkError && error.code === 'EREAD' && error.key !== undefined)) throw error;
+      // A chunk that cannot be decoded is reported with the others; a failing read (EIO, EMFILE) or a store that
+      // cannot be read at all stops the run.
+      if (!(error instanceof SlabchunkError && error.code === 'EREAD' && error.key !== undefined) || systemCause(error)) throw error;
       damaged.set(record.index, { key: error.key, message: error.message });
       return;
     }
@@ -94,4 +95,10 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   }
   const inOrder = <T>(found: Map<number, T>): T[] => [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
   return { chunksCompared, differing: inOrder(differing), damaged: inOrder(damaged) };
+}
+
+/** True when an operating-system error (EIO, EMFILE, …) is among the causes of `error`: a failed read, not damage. */
+function systemCause(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) if ('syscall' in e) return true;
+  return false;
 }

@@ -190,7 +190,7 @@ cli('a short stdin fails with exit 1 and names the sizes; the row that did arriv
   const r = await slabchunk(['convert', '-', store, '--shape', '10,10,10', '--chunk', '5,5,5'], { stdin: Readable.from([Buffer.alloc(700, 3)]) });
   assert.is(r.code, 1);
   assert.match(r.stderr, /input ended after 700 bytes; shape 10×10×10 of uint8 needs 1000 bytes/);
-  assert.match(r.stderr, /1 of 2 rows of .*short\.zarr are finished and kept; once the cause is fixed, rerun with --resume to continue:\n  slabchunk convert - \S+short\.zarr --shape 10,10,10 --chunk 5,5,5 --resume\n\(with the input as a file in place of -/);
+  assert.match(r.stderr, /1 of 2 rows of .*short\.zarr are finished and kept; once the cause is fixed, rerun with --resume to continue:\n  slabchunk convert --resume - \S+short\.zarr --shape 10,10,10 --chunk 5,5,5\n\(with the input as a file in place of -/);
   assert.equal(fs.readdirSync(path.join(store, '.slabchunk', 'rows')), ['0']);
   // Too short to finish a row: nothing is kept.
   const none = path.join(dir, 'shorter.zarr');

@@ -140,14 +140,14 @@ function spawnConvert(args: string[]) {
   return { child, exited };
 }
 
-/** Resolves once `store` holds at least `n` chunk files (the run is under way). */
-async function chunksAppear(store: string, n: number): Promise<void> {
-  for (let i = 0; i < 600; i++) {
-    const c = path.join(store, 'c');
-    if (fs.existsSync(c) && (fs.readdirSync(c, { recursive: true }) as string[]).length >= n) return;
-    await new Promise((r) => setTimeout(r, 10));
+/** Resolves once `store` has a row marked done (the run is under way). */
+async function rowMarked(store: string): Promise<void> {
+  for (let i = 0; i < 2000; i++) {
+    const rows = path.join(store, '.slabchunk', 'rows');
+    if (fs.existsSync(rows) && fs.readdirSync(rows).length > 0) return;
+    await new Promise((r) => setTimeout(r, 5));
   }
-  throw new Error(`no chunks appeared in ${store}`);
+  throw new Error(`no row of ${store} was marked`);
 }
 
 const BIG = [192, 160, 192] as const;
@@ -162,11 +162,12 @@ scale('SIGINT stops cleanly with exit 130 and the resume hint; --resume complete
   assert.is(clean.code, 0, clean.stderr);
   const store = path.join(dir, 'sigint.zarr');
   const { child, exited } = spawnConvert([bigInput, store, ...BIG_GEOMETRY]);
-  await chunksAppear(store, 1);
+  // Once a row is finished, so the interrupt has something to keep.
+  await rowMarked(store);
   child.kill('SIGINT');
   const end = await exited;
   assert.is(end.code, 130, end.stderr);
-  assert.match(end.stderr, /interrupted; \d+ of 12 rows of \S+ are finished and kept; rerun with --resume to continue:\n  slabchunk convert .* --resume\n/);
+  assert.match(end.stderr, /interrupted; \d+ of 12 rows of \S+ are finished and kept; rerun with --resume to continue:\n  slabchunk convert --resume .*\n/);
   // Nothing torn or temporary is left by a clean interrupt.
   assert.not.ok((fs.readdirSync(store, { recursive: true }) as string[]).some((f) => f.endsWith('.partial')));
   const resumed = await slabchunk(['convert', bigInput, store, ...BIG_GEOMETRY, '--resume']);

@@ -3,7 +3,7 @@ import { SlabchunkError } from '../../core/errors.ts';
 import { formatShape } from '../../core/geometry.ts';
 import { prepareConvert } from '../../ops/convert.ts';
 import { CLI_OPTIONS, type ConvertOptions, type OptionName } from '../../ops/options.ts';
-import { detectPart } from '../../ops/partition.ts';
+import { detectPart, type Part } from '../../ops/partition.ts';
 import type { ParsedArgs } from '../args.ts';
 import { mb, RunFailure, showProgress, toJsonLine, type CliIO } from '../io.ts';
 import { progressReporter } from '../progress.ts';
@@ -35,7 +35,7 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
     }
     for (const note of job.notes) io.stderr.write(`note: ${note}\n`);
     const summary = await job.run().catch((error: unknown) => {
-      throw new RunFailure(error instanceof SlabchunkError && error.resumable ? withResumeCommand(error, parsed.argv) : error);
+      throw new RunFailure(error instanceof SlabchunkError && error.resumable ? withResumeCommand(error, parsed.argv, job.part) : error);
     });
     progress.stop();
     if (values.json) {
@@ -59,11 +59,25 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
   }
 }
 
-/** `error` with the exact command line that continues the run: this one, with `--resume` and without `--overwrite`. */
-function withResumeCommand(error: SlabchunkError, argv: readonly string[]): SlabchunkError {
-  const args = argv.filter((a) => a !== '--overwrite');
-  if (!args.includes('--resume')) args.push('--resume');
-  const command = ['slabchunk', 'convert', ...args].map(shellQuote).join(' ');
+/**
+ * `error` with the exact command line that continues the run: this one, with `--resume` and without
+ * `--overwrite`; a part found in the environment (SLURM, Kubernetes) is spelled out as `--part I/N`, so the
+ * command run by hand resumes that part, not the whole volume.
+ */
+function withResumeCommand(error: SlabchunkError, argv: readonly string[], part: Part | undefined): SlabchunkError {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--overwrite' || a === '--resume' || a.startsWith('--parts=')) continue;
+    if (a === '--parts') {
+      i++;
+      continue;
+    }
+    args.push(a);
+  }
+  const partArgs = part && !argv.some((a) => a === '--part' || a.startsWith('--part=')) ? ['--part', `${part.index}/${part.count}`] : [];
+  // Before the positionals: after a `--` terminator a flag would be taken for one.
+  const command = ['slabchunk', 'convert', '--resume', ...partArgs, ...args].map(shellQuote).join(' ');
   // A resumed run reads the input by byte ranges, which standard input cannot give.
   const stdin = args.includes('-') ? '\n(with the input as a file in place of -: a resumed run reads byte ranges of it)' : '';
   return new SlabchunkError(error.code, `${error.message}:\n  ${command}${stdin}`, { cause: error.cause, resumable: true, ...(error.key !== undefined ? { key: error.key } : {}) });

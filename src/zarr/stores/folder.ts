@@ -7,6 +7,10 @@ import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMissing, messageOf, SlabchunkError } from '../../core/errors.ts';
 
+/** slabchunk's own hidden folder in a store (markers, job record, lock), and the lock's name in it. */
+const OURS = '.slabchunk';
+const LOCK_NAME = 'lock';
+
 /** Files whose presence marks a directory as a Zarr node, so `--overwrite` may replace it. */
 const ZARR_MARKERS = ['zarr.json', '.zarray', '.zgroup', '.zattrs'];
 
@@ -38,7 +42,8 @@ function unusable(path: string, cause: unknown): SlabchunkError {
  */
 export async function checkStoreDir(path: string, overwrite: boolean): Promise<string[]> {
   const entries = await outputEntries(path);
-  if (entries.length === 0) return [];
+  // Our own folder alone (a lock, markers of a store since deleted) holds no store: the folder counts as empty.
+  if (entries.every((e) => e === OURS)) return entries;
   if (!overwrite) {
     throw new SlabchunkError('ESTORE', `${path} already exists and is not empty; pass --overwrite to replace it, or choose another path`, { key: path });
   }
@@ -61,9 +66,17 @@ export async function checkJoinDir(path: string): Promise<void> {
   }
 }
 
-/** Makes `path` ready to receive a new store after {@link checkStoreDir}: creates it, or clears the old store. */
+/**
+ * Makes `path` ready to receive a new store after {@link checkStoreDir}: creates it, or clears the old store. The
+ * old store's row markers go first, so a clearing that fails half-way never leaves markers of rows whose chunks
+ * are gone; the lock of the run doing the clearing stays.
+ */
 export async function prepareStoreDir(path: string, overwrite: boolean): Promise<void> {
   const entries = await checkStoreDir(path, overwrite);
   await mkdir(path, { recursive: true });
-  await Promise.all(entries.map((e) => rm(join(path, e), { recursive: true, force: true })));
+  if (entries.includes(OURS)) {
+    const ours = join(path, OURS);
+    for (const e of await readdir(ours)) if (e !== LOCK_NAME) await rm(join(ours, e), { recursive: true, force: true });
+  }
+  await Promise.all(entries.filter((e) => e !== OURS).map((e) => rm(join(path, e), { recursive: true, force: true })));
 }
