@@ -207,6 +207,20 @@ engine('a write that fails mid-row ends the run (one chunk in flight or many) wi
   }
 });
 
+engine('a part from SLURM that fails prints a --resume command for that part, not the whole volume', async () => {
+  const { store, args } = await halfDone('slurm-fails');
+  fs.mkdirSync(path.join(store, 'c'), { recursive: true });
+  fs.writeFileSync(path.join(store, 'c', '5'), 'in the way');
+  const r = await slabchunk([...args, '--'], { env: { SLURM_ARRAY_TASK_ID: '1', SLURM_ARRAY_TASK_MIN: '0', SLURM_ARRAY_TASK_COUNT: '2' } });
+  assert.is(r.code, 1, r.stderr);
+  const command = /\n {2}(slabchunk convert .*)$/.exec(r.stderr.trim())?.[1];
+  assert.is(command, `slabchunk convert --resume --part 1/2 ${args.slice(1).join(' ')} --`);
+  fs.rmSync(path.join(store, 'c', '5'));
+  const resumed = await slabchunk(command!.split(' ').slice(1));
+  assert.is(resumed.code, 0, resumed.stderr);
+  assert.equal(marked(store), [0, 1, 2, 3, 4, 5, 6, 7]);
+});
+
 engine('an input file truncated while it is read fails with EREAD naming it; only rows whose bytes all arrived are marked', async () => {
   const { file, store, args } = await halfDone('shrinks');
   const prepared = await prepareConvert(file, store, { shape: [32, 32, 64], chunk: [8, 8, 8], codec: 'raw', threads: 2, part: { index: 1, count: 2, source: 'test' } });
