@@ -192,7 +192,8 @@ faults('a second writer is refused while a run holds the lock; the lock goes whe
   const stop = setTimeout(() => child.kill('SIGKILL'), 60_000);
   stop.unref();
   const lock = path.join(store, '.slabchunk', 'lock');
-  await until('the lock', () => fs.existsSync(lock));
+  // The lock comes first, then the store's documents: the run is waiting on its input once both are there.
+  await until('the lock and the store', () => fs.existsSync(lock) && fs.existsSync(path.join(store, 'zarr.json')) && fs.existsSync(path.join(store, '.slabchunk', 'job.json')));
   const holder = JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid: number; host: string };
   assert.is(holder.pid, child.pid);
   assert.is(holder.host, os.hostname());
