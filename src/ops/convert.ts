@@ -187,6 +187,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
         const failure = interrupted ? new SlabchunkError('EINTERRUPTED', 'interrupted', { cause: error }) : wrapError(error, 'EWRITE', `could not write ${output}`);
         const outcome = (message: string, resumable: boolean) => new SlabchunkError(failure.code, `${failure.message}${interrupted ? '; ' : '\n'}${message}`, {
           cause: failure.cause ?? error, ...(resumable ? { resumable } : {}), ...(failure.key !== undefined ? { key: failure.key } : {}),
+          ...(failure.expected !== undefined ? { expected: failure.expected } : {}), ...(failure.actual !== undefined ? { actual: failure.actual } : {}),
         });
         const resume = interrupted ? 'rerun with --resume to continue' : 'once the cause is fixed, rerun with --resume to continue';
         // A part's neighbours are writing temporaries of their own; theirs look the same.
