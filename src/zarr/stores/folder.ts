@@ -6,10 +6,7 @@
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isMissing, messageOf, SlabchunkError } from '../../core/errors.ts';
-
-/** slabchunk's own hidden folder in a store (markers, job record, lock), and the lock's name in it. */
-const OURS = '.slabchunk';
-const LOCK_NAME = 'lock';
+import { SLABCHUNK_DIR, LOCK_NAME } from './lock.ts';
 
 /** Files whose presence marks a directory as a Zarr node, so `--overwrite` may replace it. */
 const ZARR_MARKERS = ['zarr.json', '.zarray', '.zgroup', '.zattrs'];
@@ -43,7 +40,7 @@ function unusable(path: string, cause: unknown): SlabchunkError {
 export async function checkStoreDir(path: string, overwrite: boolean): Promise<string[]> {
   const entries = await outputEntries(path);
   // Our own folder alone (a lock, markers of a store since deleted) holds no store: the folder counts as empty.
-  if (entries.every((e) => e === OURS)) return entries;
+  if (entries.every((e) => e === SLABCHUNK_DIR)) return entries;
   if (!overwrite) {
     throw new SlabchunkError('ESTORE', `${path} already exists and is not empty; pass --overwrite to replace it, or choose another path`, { key: path });
   }
@@ -74,9 +71,9 @@ export async function checkJoinDir(path: string): Promise<void> {
 export async function prepareStoreDir(path: string, overwrite: boolean): Promise<void> {
   const entries = await checkStoreDir(path, overwrite);
   await mkdir(path, { recursive: true });
-  if (entries.includes(OURS)) {
-    const ours = join(path, OURS);
+  if (entries.includes(SLABCHUNK_DIR)) {
+    const ours = join(path, SLABCHUNK_DIR);
     for (const e of await readdir(ours)) if (e !== LOCK_NAME) await rm(join(ours, e), { recursive: true, force: true });
   }
-  await Promise.all(entries.filter((e) => e !== OURS).map((e) => rm(join(path, e), { recursive: true, force: true })));
+  await Promise.all(entries.filter((e) => e !== SLABCHUNK_DIR).map((e) => rm(join(path, e), { recursive: true, force: true })));
 }

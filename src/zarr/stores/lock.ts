@@ -31,8 +31,10 @@ export type LockState =
   | { readonly kind: 'none' }
   | { readonly kind: 'live' | 'stale' | 'unknown'; readonly holder: LockHolder; readonly path: string };
 
-const LOCK_DIR = '.slabchunk';
-const LOCK_KEY = `${LOCK_DIR}/lock`;
+/** slabchunk's own hidden folder in a store (markers, job record, lock), and the lock's name in it. */
+export const SLABCHUNK_DIR = '.slabchunk';
+export const LOCK_NAME = 'lock';
+const LOCK_KEY = `${SLABCHUNK_DIR}/${LOCK_NAME}`;
 const NOBODY: LockHolder = { host: '?', boot: '', pid: 0, started: '?', token: '' };
 
 /** Tokens of the locks this process holds: its own pid is no proof that a lock naming it is live. */
@@ -124,7 +126,7 @@ export interface HeldLock {
  */
 export async function takeLock(root: string): Promise<HeldLock> {
   const path = lockPath(root);
-  const dir = join(root, LOCK_DIR);
+  const dir = join(root, SLABCHUNK_DIR);
   const holder: LockHolder = { host: hostname(), boot: bootId(), pid: process.pid, started: new Date().toISOString(), token: randomBytes(8).toString('hex') };
   await mkdir(dir, { recursive: true });
   const temp = join(dir, `.lock.${holder.token}.partial`);
