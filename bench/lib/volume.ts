@@ -50,8 +50,8 @@ export interface VolumeSpec {
   readonly noiseMask: number;
 }
 
-/** mulberry32: a tiny deterministic PRNG for the per-volume phases and per-slab noise seeds. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a tiny deterministic PRNG for the per-volume phases and per-slab noise seeds (and the tests' seeded choices). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

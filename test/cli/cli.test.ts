@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Readable } from 'node:stream';
-import { slabchunk } from '../lib/cli.ts';
+import { MAIN, slabchunk } from '../lib/cli.ts';
 
 const cli = suite('cli');
 let dir = '';
@@ -257,14 +257,13 @@ cli('--attributes stores a JSON object with the array; anything else is exit 2 b
 });
 
 cli('the real binary: exit codes and --help', () => {
-  const main = path.resolve('src/cli/bin.cts');
-  const help = spawnSync(process.execPath, ['--import', 'tsx', main, '--help'], { encoding: 'utf8' });
+  const help = spawnSync(process.execPath, ['--import', 'tsx', MAIN, '--help'], { encoding: 'utf8' });
   assert.is(help.status, 0);
   assert.match(help.stdout, /--shape X,Y,Z/);
-  const bad = spawnSync(process.execPath, ['--import', 'tsx', main, 'convert', 'nope.raw', path.join(dir, 'nope.zarr'), '--shape', '1,1,1'], { encoding: 'utf8' });
+  const bad = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'convert', 'nope.raw', path.join(dir, 'nope.zarr'), '--shape', '1,1,1'], { encoding: 'utf8' });
   assert.is(bad.status, 2);
   assert.match(bad.stderr, /cannot read input nope\.raw: ENOENT/);
-  const unknown = spawnSync(process.execPath, ['--import', 'tsx', main, 'frobnicate'], { encoding: 'utf8' });
+  const unknown = spawnSync(process.execPath, ['--import', 'tsx', MAIN, 'frobnicate'], { encoding: 'utf8' });
   assert.is(unknown.status, 2);
 });
 

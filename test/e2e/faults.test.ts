@@ -10,8 +10,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execFileSync, spawn } from 'node:child_process';
-import { slabchunk as cli } from '../lib/cli.ts';
-import { generateVolume } from '../../bench/lib/volume.ts';
+import { slabchunk as cli, spawnSlabchunk } from '../lib/cli.ts';
+import { assertSameTree as sameTree, fileTree, markedRows as marked } from '../lib/trees.ts';
+import { generateVolume, mulberry32 } from '../../bench/lib/volume.ts';
 
 const faults = suite('faults');
 let dir = '';
@@ -20,7 +21,6 @@ faults.before(() => {
 });
 faults.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const MAIN = path.resolve('src/cli/bin.cts');
 const slabchunk = (args: string[]) => cli(args);
 
 const SHAPE = [160, 128, 192] as const;
@@ -38,32 +38,17 @@ const references = new Map<string, string>();
 
 const isTemp = (rel: string): boolean => path.basename(rel).endsWith('.partial');
 
-/** Every file under `root` with its bytes; temporaries left out (readers never see them), hidden files kept. */
-function tree(root: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  if (!fs.existsSync(root)) return files;
-  for (const rel of (fs.readdirSync(root, { recursive: true }) as string[]).sort()) {
-    const full = path.join(root, rel);
-    if (fs.statSync(full).isFile() && !isTemp(rel)) files.set(rel, fs.readFileSync(full));
-  }
-  return files;
-}
+/** Temporaries are left out of compared trees: readers never see them. */
+const final = (rel: string): boolean => !isTemp(rel);
 
 function temps(root: string): string[] {
   return fs.existsSync(root) ? (fs.readdirSync(root, { recursive: true }) as string[]).filter(isTemp) : [];
 }
 
-function assertSameTree(actual: string, expected: string, label: string): void {
-  const a = tree(actual);
-  const e = tree(expected);
-  assert.equal([...a.keys()], [...e.keys()], `${label}: file lists differ`);
-  for (const [name, bytes] of e) assert.ok(a.get(name)!.equals(bytes), `${label}: ${name} differs`);
-}
-
 /** Every file under a final name in `store` is the reference's file of that name, byte for byte: nothing torn. */
 function assertNothingTorn(store: string, reference: string, label: string): void {
-  const expected = tree(reference);
-  for (const [name, bytes] of tree(store)) {
+  const expected = fileTree(reference, final);
+  for (const [name, bytes] of fileTree(store, final)) {
     if (name.startsWith('.slabchunk')) continue;
     const want = expected.get(name);
     assert.ok(want, `${label}: ${name} is not a file of the store`);
@@ -71,38 +56,14 @@ function assertNothingTorn(store: string, reference: string, label: string): voi
   }
 }
 
-const marked = (store: string): number[] => {
-  const rows = path.join(store, '.slabchunk', 'rows');
-  return fs.existsSync(rows) ? fs.readdirSync(rows).map(Number).sort((a, b) => a - b) : [];
-};
-
-function spawnConvert(args: string[], stdin: 'ignore' | 'pipe' = 'ignore') {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'convert', ...args], { stdio: [stdin, 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-  return { child, exited };
-}
+/** A `convert` child; one a failed check leaves waiting on its input is killed within a minute. */
+const spawnConvert = (args: string[], stdin: 'ignore' | 'pipe' = 'ignore') => spawnSlabchunk(['convert', ...args], { stdin, killAfterMs: 60_000 });
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function until(what: string, check: () => boolean, ms = 20_000): Promise<void> {
   for (const end = Date.now() + ms; Date.now() < end; await sleep(5)) if (check()) return;
   throw new Error(`timed out waiting for ${what}`);
-}
-
-/** A seeded generator (mulberry32): the same moments on every run, printed when a check fails. */
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 faults('clean single-process references', async () => {
@@ -118,7 +79,8 @@ faults('clean single-process references', async () => {
 });
 
 faults('SIGKILL at 21 random moments (unsharded, sharded, --part), then --resume: nothing torn, every store byte-identical', async () => {
-  const next = random(11);
+  // Seeded: the same moments on every run, printed when a check fails.
+  const next = mulberry32(11);
   let killed = 0;
   let takenOver = 0;
   for (const name of Object.keys(CASES) as CaseName[]) {
@@ -146,7 +108,7 @@ faults('SIGKILL at 21 random moments (unsharded, sharded, --part), then --resume
       assert.is(resumed.code, 0, `${label}: ${resumed.stderr}`);
       if (/note: taking over the lock of .* from a run that no longer runs \(pid \d+/.test(resumed.stderr)) takenOver++;
       if (part) assert.is((await slabchunk(['convert', input, store, ...geometry, '--part', '0/2'])).code, 0);
-      assertSameTree(store, reference, label);
+      sameTree(store, reference, final, label);
       if (!part) assert.equal(temps(store), [], `${label}: temporaries left after --resume`);
     }
   }
@@ -156,12 +118,12 @@ faults('SIGKILL at 21 random moments (unsharded, sharded, --part), then --resume
 });
 
 faults('write errors at random chunks: the run fails naming the key, nothing torn, no temporaries; --resume completes it', async () => {
-  const next = random(23);
+  const next = mulberry32(23);
   for (const name of ['unsharded', 'sharded'] as const) {
     const { geometry } = CASES[name];
     const reference = references.get(name)!;
     // Final names of the chunk (shard) files the clean run wrote.
-    const files = [...tree(reference).keys()].filter((f) => f.startsWith(`c${path.sep}`));
+    const files = [...fileTree(reference, final).keys()].filter((f) => f.startsWith(`c${path.sep}`));
     for (let trial = 0; trial < 3; trial++) {
       const store = path.join(dir, `blocked-${name}-${trial}.zarr`);
       // A non-empty folder where a chunk file must go: renaming the chunk into place fails (EISDIR) as a real
@@ -178,7 +140,7 @@ faults('write errors at random chunks: the run fails naming the key, nothing tor
       assert.equal(temps(store), [], `${label}: temporaries left`);
       const resumed = await slabchunk(['convert', input, store, ...geometry, '--resume']);
       assert.is(resumed.code, 0, `${label}: ${resumed.stderr}`);
-      assertSameTree(store, reference, label);
+      sameTree(store, reference, final, label);
     }
   }
 });
@@ -188,25 +150,21 @@ faults('a second writer is refused while a run holds the lock; the lock goes whe
   const store = path.join(dir, 'locked.zarr');
   // A run that waits on its input holds the lock for as long as the test needs.
   const { child, exited } = spawnConvert(['-', store, ...geometry], 'pipe');
-  // A failed check must not leave the child waiting on its input (and this process waiting on the child).
-  const stop = setTimeout(() => child.kill('SIGKILL'), 60_000);
-  stop.unref();
   const lock = path.join(store, '.slabchunk', 'lock');
   // The lock comes first, then the store's documents: the run is waiting on its input once both are there.
   await until('the lock and the store', () => fs.existsSync(lock) && fs.existsSync(path.join(store, 'zarr.json')) && fs.existsSync(path.join(store, '.slabchunk', 'job.json')));
   const holder = JSON.parse(fs.readFileSync(lock, 'utf8')) as { pid: number; host: string };
   assert.is(holder.pid, child.pid);
   assert.is(holder.host, os.hostname());
-  const before = tree(store);
+  const before = fileTree(store, final);
   for (const extra of [['--overwrite'], ['--resume'], ['--part', '0/2']]) {
     const r = await slabchunk(['convert', input, store, ...geometry, ...extra]);
     assert.is(r.code, 2, `${extra.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`is being written by another slabchunk run \\(pid ${child.pid} on ${os.hostname()}, since .*\\); wait for it to end`));
   }
-  assert.equal([...tree(store).keys()], [...before.keys()], 'a refused run changed the store');
+  assert.equal([...fileTree(store, final).keys()], [...before.keys()], 'a refused run changed the store');
   child.kill('SIGINT');
   const end = await exited;
-  clearTimeout(stop);
   assert.is(end.code, 130, end.stderr);
   assert.not.ok(fs.existsSync(lock), 'the lock outlived its run');
 });
@@ -232,102 +190,91 @@ faults('a stale lock: refused without --resume, named when on another machine, t
   assert.is(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`note: taking over the lock of .*stale\\.zarr from a run that no longer runs \\(pid ${gone.pid}`));
   assert.not.ok(fs.existsSync(lock));
-  assertSameTree(store, references.get('unsharded')!, 'stale lock');
+  sameTree(store, references.get('unsharded')!, final, 'stale lock');
 });
 
 // ---- a real small filesystem: tmpfs, full or read-only mid-run ----
 
-/** Mounts a tmpfs of `size` at a new folder; undefined (with the reason) where mounting is not allowed. */
-function mountTmpfs(name: string, size: string): { at: string; remount(options: string): void; unmount(): void } | string {
+interface Tmpfs {
+  readonly at: string;
+  remount(options: string): void;
+}
+
+/**
+ * Runs `body` on a tmpfs of `size` mounted at a new folder, unmounted after; where mounting is not allowed (not
+ * root), `test` is skipped with a message.
+ */
+async function withTmpfs(name: string, size: string, test: string, body: (fsys: Tmpfs) => Promise<void>): Promise<void> {
   const at = path.join(dir, name);
   fs.mkdirSync(at);
   try {
     execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', at], { stdio: 'pipe' });
   } catch (error) {
-    return `cannot mount a tmpfs here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()}); run as root to test full and read-only disks`;
+    console.log(`faults: skipping ${test}: cannot mount a tmpfs here (${String((error as { stderr?: Buffer }).stderr ?? error).trim()}); `
+      + 'run as root to test full and read-only disks');
+    return;
   }
-  return {
-    at,
-    remount: (options) => execFileSync('mount', ['-o', `remount,${options}`, at]),
-    // Lazily: a child killed by the test's timeout may still be closing its files.
-    unmount: () => execFileSync('umount', ['--lazy', at]),
-  };
+  try {
+    await body({ at, remount: (options) => execFileSync('mount', ['-o', `remount,${options}`, at]) });
+  } finally {
+    // Lazily: a child killed by its deadline may still be closing its files.
+    execFileSync('umount', ['--lazy', at]);
+  }
 }
 
 const SMALL = ['--shape', '256,256,64', '--dtype', 'uint16', '--chunk', '64,64,16', '--codec', 'raw'];
 
-faults('a disk that fills mid-run keeps the finished rows and names the command; a bigger disk and --resume complete the store', async () => {
-  const fsys = mountTmpfs('full', '5m');
-  if (typeof fsys === 'string') {
-    console.log(`faults: skipping the full-disk test: ${fsys}`);
-    return;
-  }
-  try {
-    const small = path.join(dir, 'small.raw');
-    await generateVolume(small, [256, 256, 64], 'uint16', 9);
-    const reference = path.join(dir, 'reference-small.zarr');
-    assert.is((await slabchunk(['convert', small, reference, ...SMALL])).code, 0);
-    // 4 rows of 2 MiB, stored raw: two fit in 5 MiB, the third fills the disk.
-    const store = path.join(fsys.at, 'scan.zarr');
-    const r = await slabchunk(['convert', small, store, ...SMALL, '--threads', '1', '--concurrency', '2']);
-    assert.is(r.code, 1, r.stderr);
-    assert.match(r.stderr, /ENOSPC/);
-    const kept = Number(/(\d) of 4 rows of \S+ are finished and kept; once the cause is fixed, rerun with --resume to continue:/.exec(r.stderr)?.[1]);
-    assert.ok(kept >= 1, r.stderr);
-    assert.is(marked(store).length, kept);
-    assertNothingTorn(store, reference, 'full disk');
-    assert.equal(temps(store), []);
-    const command = /\n {2}slabchunk (convert .*)\n?$/.exec(r.stderr)![1]!.split(' ');
-    assert.equal(command.slice(0, 2), ['convert', '--resume']);
-    fsys.remount('size=32m');
-    const resumed = await slabchunk(command);
-    assert.is(resumed.code, 0, resumed.stderr);
-    assertSameTree(store, reference, 'full disk, resumed');
-    assert.is((await slabchunk(['verify', small, store])).code, 0);
-  } finally {
-    fsys.unmount();
-  }
-});
+faults('a disk that fills mid-run keeps the finished rows and names the command; a bigger disk and --resume complete the store', () => withTmpfs('full', '5m', 'the full-disk test', async (fsys) => {
+  const small = path.join(dir, 'small.raw');
+  await generateVolume(small, [256, 256, 64], 'uint16', 9);
+  const reference = path.join(dir, 'reference-small.zarr');
+  assert.is((await slabchunk(['convert', small, reference, ...SMALL])).code, 0);
+  // 4 rows of 2 MiB, stored raw: two fit in 5 MiB, the third fills the disk.
+  const store = path.join(fsys.at, 'scan.zarr');
+  const r = await slabchunk(['convert', small, store, ...SMALL, '--threads', '1', '--concurrency', '2']);
+  assert.is(r.code, 1, r.stderr);
+  assert.match(r.stderr, /ENOSPC/);
+  const kept = Number(/(\d) of 4 rows of \S+ are finished and kept; once the cause is fixed, rerun with --resume to continue:/.exec(r.stderr)?.[1]);
+  assert.ok(kept >= 1, r.stderr);
+  assert.is(marked(store).length, kept);
+  assertNothingTorn(store, reference, 'full disk');
+  assert.equal(temps(store), []);
+  const command = /\n {2}slabchunk (convert .*)\n?$/.exec(r.stderr)![1]!.split(' ');
+  assert.equal(command.slice(0, 2), ['convert', '--resume']);
+  fsys.remount('size=32m');
+  const resumed = await slabchunk(command);
+  assert.is(resumed.code, 0, resumed.stderr);
+  sameTree(store, reference, final, 'full disk, resumed');
+  assert.is((await slabchunk(['verify', small, store])).code, 0);
+}));
 
-faults('a folder that turns read-only mid-run: the run fails cleanly, finished rows stay; writable again, --resume completes it', async () => {
-  const fsys = mountTmpfs('readonly', '64m');
-  if (typeof fsys === 'string') {
-    console.log(`faults: skipping the read-only test: ${fsys}`);
-    return;
-  }
-  try {
-    const small = path.join(dir, 'small.raw');
-    const reference = path.join(dir, 'reference-small.zarr');
-    const store = path.join(fsys.at, 'scan.zarr');
-    const bytes = fs.readFileSync(small);
-    const row = bytes.length / 4;
-    // The input comes through a pipe the test feeds: one row, then (once it is marked, and no file is open for
-    // writing, which a remount to read-only would refuse) read-only, then the rest.
-    const { child, exited } = spawnConvert(['-', store, ...SMALL, '--threads', '1'], 'pipe');
-    const stop = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    stop.unref();
-    // The run may fail (as it should) before it has taken all of its input.
-    child.stdin!.on('error', () => undefined);
-    child.stdin!.write(bytes.subarray(0, row));
-    await until('row 0 marked', () => marked(store).includes(0));
-    fsys.remount('ro');
-    child.stdin!.end(bytes.subarray(row));
-    const end = await exited;
-    clearTimeout(stop);
-    assert.is(end.code, 1, end.stderr);
-    assert.match(end.stderr, /EROFS|read-only file system/i, end.stderr);
-    assert.match(end.stderr, /\d of 4 rows of \S+ are finished and kept/);
-    assert.match(end.stderr, /\(with the input as a file in place of -/);
-    assert.ok(marked(store).includes(0));
-    assertNothingTorn(store, reference, 'read-only');
-    fsys.remount('rw');
-    // The lock could not be removed from a read-only folder: its process is gone, so --resume takes it over.
-    const resumed = await slabchunk(['convert', small, store, ...SMALL, '--resume']);
-    assert.is(resumed.code, 0, resumed.stderr);
-    assertSameTree(store, reference, 'read-only, resumed');
-  } finally {
-    fsys.unmount();
-  }
-});
+faults('a folder that turns read-only mid-run: the run fails cleanly, finished rows stay; writable again, --resume completes it', () => withTmpfs('readonly', '64m', 'the read-only test', async (fsys) => {
+  const small = path.join(dir, 'small.raw');
+  const reference = path.join(dir, 'reference-small.zarr');
+  const store = path.join(fsys.at, 'scan.zarr');
+  const bytes = fs.readFileSync(small);
+  const row = bytes.length / 4;
+  // The input comes through a pipe the test feeds: one row, then (once it is marked, and no file is open for
+  // writing, which a remount to read-only would refuse) read-only, then the rest.
+  const { child, exited } = spawnConvert(['-', store, ...SMALL, '--threads', '1'], 'pipe');
+  // The run may fail (as it should) before it has taken all of its input.
+  child.stdin!.on('error', () => undefined);
+  child.stdin!.write(bytes.subarray(0, row));
+  await until('row 0 marked', () => marked(store).includes(0));
+  fsys.remount('ro');
+  child.stdin!.end(bytes.subarray(row));
+  const end = await exited;
+  assert.is(end.code, 1, end.stderr);
+  assert.match(end.stderr, /EROFS|read-only file system/i, end.stderr);
+  assert.match(end.stderr, /\d of 4 rows of \S+ are finished and kept/);
+  assert.match(end.stderr, /\(with the input as a file in place of -/);
+  assert.ok(marked(store).includes(0));
+  assertNothingTorn(store, reference, 'read-only');
+  fsys.remount('rw');
+  // The lock could not be removed from a read-only folder: its process is gone, so --resume takes it over.
+  const resumed = await slabchunk(['convert', small, store, ...SMALL, '--resume']);
+  assert.is(resumed.code, 0, resumed.stderr);
+  sameTree(store, reference, final, 'read-only, resumed');
+}));
 
 faults.run();

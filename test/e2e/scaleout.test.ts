@@ -4,7 +4,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { slabchunk as cli } from '../lib/cli.ts';
+import { slabchunk as cli, MAIN, spawnSlabchunk } from '../lib/cli.ts';
+import { assertSameTree, fileTree as tree, markedRows } from '../lib/trees.ts';
 import { generateVolume } from '../../bench/lib/volume.ts';
 
 const scale = suite('scale-out');
@@ -14,26 +15,7 @@ scale.before(() => {
 });
 scale.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-const MAIN = path.resolve('src/cli/bin.cts');
-
 const slabchunk = (args: string[], env: NodeJS.ProcessEnv = {}) => cli(args, { env });
-
-/** Every file under `root` (hidden ones included) with its bytes, for byte-identical comparison. */
-function tree(root: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  for (const rel of (fs.readdirSync(root, { recursive: true }) as string[]).sort()) {
-    const full = path.join(root, rel);
-    if (fs.statSync(full).isFile()) files.set(rel, fs.readFileSync(full));
-  }
-  return files;
-}
-
-function assertSameTree(actual: string, expected: string): void {
-  const a = tree(actual);
-  const e = tree(expected);
-  assert.equal([...a.keys()], [...e.keys()], 'file lists differ');
-  for (const [name, bytes] of e) assert.ok(a.get(name)!.equals(bytes), `${name} differs`);
-}
 
 const SHAPE = [40, 30, 50] as const;
 const GEOMETRY = ['--shape', SHAPE.join(','), '--dtype', 'uint16', '--chunk', '8,8,8', '--codec', 'zstd:1'];
@@ -129,22 +111,10 @@ scale('info shows rows done of total for an unfinished store; resume finishes it
   assert.equal([again.bytesIn, again.rowsSkipped, again.chunksWritten], [0, 7, 0]);
 });
 
-/** Spawns a conversion of a volume big enough to be caught mid-way. */
-function spawnConvert(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'convert', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (b: Buffer) => { stderr += b.toString(); });
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
-  });
-  return { child, exited };
-}
-
 /** Resolves once `store` has a row marked done (the run is under way). */
 async function rowMarked(store: string): Promise<void> {
   for (let i = 0; i < 2000; i++) {
-    const rows = path.join(store, '.slabchunk', 'rows');
-    if (fs.existsSync(rows) && fs.readdirSync(rows).length > 0) return;
+    if (markedRows(store).length > 0) return;
     await new Promise((r) => setTimeout(r, 5));
   }
   throw new Error(`no row of ${store} was marked`);
@@ -161,7 +131,7 @@ scale('SIGINT stops cleanly with exit 130 and the resume hint; --resume complete
   const clean = await slabchunk(['convert', bigInput, bigReference, ...BIG_GEOMETRY]);
   assert.is(clean.code, 0, clean.stderr);
   const store = path.join(dir, 'sigint.zarr');
-  const { child, exited } = spawnConvert([bigInput, store, ...BIG_GEOMETRY]);
+  const { child, exited } = spawnSlabchunk(['convert', bigInput, store, ...BIG_GEOMETRY]);
   // Once a row is finished, so the interrupt has something to keep.
   await rowMarked(store);
   child.kill('SIGINT');

@@ -25,7 +25,8 @@ import { resolveConvertOptions } from '../../src/ops/options.ts';
 import { chunkerPlanOf } from '../../src/stream/plan.ts';
 import { BASE_BYTES, planMemory, threadBytes } from '../../src/ops/engine/memory.ts';
 import { ZarrSink } from '../../src/zarr/sink.ts';
-import { slabchunk } from '../lib/cli.ts';
+import { MAIN, slabchunk } from '../lib/cli.ts';
+import { fileTree, markedRows } from '../lib/trees.ts';
 
 const engine = suite('convert engine');
 let dir = '';
@@ -35,14 +36,7 @@ engine.before(() => {
 engine.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 /** Every file under `root`, hidden ones included, except the job record and row markers the sink does not write. */
-function tree(root: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
-  for (const rel of (fs.readdirSync(root, { recursive: true }) as string[]).sort()) {
-    const full = path.join(root, rel);
-    if (fs.statSync(full).isFile() && !rel.startsWith('.slabchunk')) files.set(rel, fs.readFileSync(full));
-  }
-  return files;
-}
+const tree = (root: string): Map<string, Buffer> => fileTree(root, (rel) => !rel.startsWith('.slabchunk'));
 
 interface Case {
   shape: Vec3;
@@ -174,11 +168,6 @@ engine('planMemory: the estimate it checks is what it reports', () => {
   assert.equal(tight, { rowBuffers: 1, threads: 3, bytes: BASE_BYTES + needs.rowBytes + 3 * threadBytes(needs) });
 });
 
-/** Rows marked done in `store`. */
-function marked(store: string): number[] {
-  const dir = path.join(store, '.slabchunk/rows');
-  return fs.existsSync(dir) ? fs.readdirSync(dir).map(Number).sort((a, b) => a - b) : [];
-}
 
 /** A 32×32×64 uint8 volume in 8 chunk-rows of 8 slabs, and a store holding part 0 of 2 (rows 0–3) of it. */
 async function halfDone(name: string): Promise<{ file: string; store: string; args: string[] }> {
@@ -188,7 +177,7 @@ async function halfDone(name: string): Promise<{ file: string; store: string; ar
   const args = ['convert', file, store, '--shape', '32,32,64', '--chunk', '8,8,8', '--codec', 'raw'];
   const first = await slabchunk([...args, '--part', '0/2']);
   assert.is(first.code, 0, first.stderr);
-  assert.equal(marked(store), [0, 1, 2, 3]);
+  assert.equal(markedRows(store), [0, 1, 2, 3]);
   return { file, store, args };
 }
 
@@ -201,7 +190,7 @@ engine('a write that fails mid-row ends the run (one chunk in flight or many) wi
     const r = await slabchunk([...args, '--part', '1/2', '--threads', '1', '--concurrency', concurrency]);
     assert.is(r.code, 1, r.stderr);
     assert.match(r.stderr, /could not write c\/5\/\d+\/\d+ in /);
-    const rows = marked(store);
+    const rows = markedRows(store);
     assert.ok(!rows.some((row) => row >= 5), `rows ${rows.join(', ')} are marked`);
     assert.equal(rows.slice(0, 4), [0, 1, 2, 3]);
   }
@@ -218,7 +207,7 @@ engine('a part from SLURM that fails prints a --resume command for that part, no
   fs.rmSync(path.join(store, 'c', '5'));
   const resumed = await slabchunk(command!.split(' ').slice(1));
   assert.is(resumed.code, 0, resumed.stderr);
-  assert.equal(marked(store), [0, 1, 2, 3, 4, 5, 6, 7]);
+  assert.equal(markedRows(store), [0, 1, 2, 3, 4, 5, 6, 7]);
 });
 
 engine('an input file truncated while it is read fails with EREAD naming it; only rows whose bytes all arrived are marked', async () => {
@@ -230,7 +219,7 @@ engine('an input file truncated while it is read fails with EREAD naming it; onl
   assert.ok(error, 'the run must fail');
   assert.is(error.code, 'EREAD');
   assert.match(error.message, /input .*shrinks\.raw changed while it was being read \(its size went from 65536 to 45056 bytes\); no row read since is marked finished/);
-  const rows = marked(store);
+  const rows = markedRows(store);
   assert.ok(!rows.some((row) => row >= 5), `rows ${rows.join(', ')} are marked`);
 });
 
@@ -335,7 +324,7 @@ function watchThreads(pid: number): () => number {
 }
 
 async function cliProcess(args: string[]): Promise<{ summary: Summary; threads: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.resolve('src/cli/bin.cts'), ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args, '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const stop = watchThreads(child.pid!);
   const out: Buffer[] = [];
   const err: Buffer[] = [];
