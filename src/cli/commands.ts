@@ -12,7 +12,7 @@ export interface CommandEntry extends CommandSpec {
 export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   convert: {
     args: ['input|-', 'store'],
-    summary: 'raw volume (file or stdin) to a Zarr store',
+    summary: 'a volume (raw file or stdin, TIFF slices or stack, HDF5 dataset) to a Zarr store',
     options: [...(Object.keys(OPTIONS) as RowName[]), 'parts', 'json', ...PROGRESS],
     load: async () => (await import('./commands/convert.ts')).convertCommand,
   },
@@ -25,7 +25,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   verify: {
     args: ['input|-', 'store'],
     summary: 're-read both and name every chunk that differs (geometry comes from the store)',
-    options: ['endian', 'header', 'json', ...PROGRESS],
+    options: ['endian', 'header', 'channel', 'time', 'json', ...PROGRESS],
     load: async () => (await import('./commands/verify.ts')).verifyCommand,
   },
   export: {

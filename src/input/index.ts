@@ -1,11 +1,46 @@
 /** Opening the input of `convert` and `verify`: one interface ({@link VolumeInput}), one module per format. */
+import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { openRawInput } from './raw.ts';
-import type { VolumeGeometry, VolumeInput } from './types.ts';
+import { invalid } from '../core/errors.ts';
+import { describeHdf5, isHdf5File, splitDatasetPath } from './hdf5.ts';
+import { openRawInput, unreadableInput } from './raw.ts';
+import { describeTiffFile, describeTiffFolder, isTiffMagic, looksLikeTiff } from './tiff.ts';
+import type { DescribedInput, PlaneSelection, VolumeGeometry, VolumeInput } from './types.ts';
 
-export type { VolumeGeometry, VolumeInput } from './types.ts';
+export type { DescribedInput, PlaneSelection, VolumeGeometry, VolumeInput } from './types.ts';
 
-/** Checks `input` against the volume's geometry (EINVALID / ESIZE, the caller's to fix) before anything is read. */
+/** Checks a raw `input` against the volume's geometry (EINVALID / ESIZE, the caller's to fix) before anything is read. */
 export function openInput(input: string | Readable, geometry: VolumeGeometry): Promise<VolumeInput> {
   return openRawInput(input, geometry);
+}
+
+/**
+ * What a self-describing input holds — a folder or glob of TIFF slices, a (Big/OME-)TIFF file, an HDF5 dataset
+ * (`file.h5:/path`) — with every header checked; undefined for raw bytes (a file of another kind, `-`, a stream),
+ * which `--shape` and `--dtype` describe. EINVALID names the file and the problem.
+ */
+export async function describeInput(input: string | Readable, selection: PlaneSelection = {}): Promise<DescribedInput | undefined> {
+  if (typeof input !== 'string' || input === '-') return undefined;
+  let stat: fs.Stats;
+  try {
+    stat = fs.statSync(input);
+  } catch (error) {
+    const h5 = splitDatasetPath(input);
+    if (h5) return describeHdf5(input, h5.file, h5.dataset);
+    if (/[*?[]/.test(input)) return describeTiffFolder(input, selection);
+    throw unreadableInput(input, error as NodeJS.ErrnoException);
+  }
+  if (stat.isDirectory()) return describeTiffFolder(input, selection);
+  if (!stat.isFile()) return undefined;
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(input, 'r');
+  try {
+    fs.readSync(fd, head, 0, 4, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  if (isTiffMagic(head)) return describeTiffFile(input, selection);
+  if (isHdf5File(input)) return describeHdf5(input, input, undefined);
+  if (looksLikeTiff(input)) throw invalid(`${input} is named like a TIFF but is not one (it starts with bytes ${[...head].map((b) => b.toString(16).padStart(2, '0')).join(' ')}); give a TIFF, or rename a raw volume`);
+  return undefined;
 }

@@ -17,7 +17,7 @@ export async function openRawInput(input: string | Readable, { shape, dtype, hea
     return { name: typeof input === 'string' ? '-' : '<stream>', seekable: false, read: () => skipHeader(stream, header) };
   }
   const stat = await fsp.stat(input, { bigint: true }).catch((cause: NodeJS.ErrnoException) => {
-    throw new SlabchunkError('EINVALID', `cannot read input ${input}: ${cause.code ?? cause.message}; check the path`, { cause });
+    throw unreadableInput(input, cause);
   });
   if (stat.isDirectory()) throw new SlabchunkError('EINVALID', `input ${input} is a directory; give the raw volume file`);
   if (!stat.isFile()) {
@@ -35,6 +35,11 @@ export async function openRawInput(input: string | Readable, { shape, dtype, hea
       highWaterMark: 1 << 20,
     }),
   };
+}
+
+/** EINVALID for an input path that cannot be read (missing, no permission). */
+export function unreadableInput(input: string, cause: NodeJS.ErrnoException): SlabchunkError {
+  return new SlabchunkError('EINVALID', `cannot read input ${input}: ${cause.code ?? cause.message}; check the path`, { cause });
 }
 
 /**

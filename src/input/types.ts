@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { DType } from '../core/dtype.ts';
 import type { Vec3 } from '../core/geometry.ts';
+import type { SlabSource } from './slabs.ts';
 
 /** What an input is checked against: the volume it must hold. */
 export interface VolumeGeometry {
@@ -26,6 +27,28 @@ export interface VolumeInput {
    * and checks against `identity` (taken when the input was checked) that it is not changed while read.
    */
   readonly file?: { readonly path: string; readonly offset: number; readonly identity: FileIdentity };
+  /** A TIFF or HDF5 input: where each plane lives; the convert engine's threads decode planes straight into rows. */
+  readonly slabs?: SlabSource;
+}
+
+/** Which 3-D volume of a multi-channel or multi-time-point file to read (default 0 and 0). */
+export interface PlaneSelection {
+  readonly channel?: number | undefined;
+  readonly time?: number | undefined;
+}
+
+/** A self-describing input (TIFF, HDF5), checked: what it holds, read from the file. */
+export interface DescribedInput {
+  readonly input: VolumeInput & { readonly slabs: SlabSource };
+  readonly shape: Vec3;
+  readonly dtype: DType;
+  /** Physical size of a voxel `[x, y, z]` in `unit`, where the file states it (OME-TIFF). */
+  readonly voxelSize?: readonly [number, number, number];
+  readonly unit?: string;
+  /** One line: the format and what was read from it (pages, compression, shape, dtype, voxel size). */
+  readonly summary: string;
+  /** What the user should hear before the run (a plane chosen among several). */
+  readonly notes: readonly string[];
 }
 
 /** What tells a file's content has changed: another file at the path, another size, another modification time. */

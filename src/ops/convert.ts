@@ -6,9 +6,10 @@
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
-import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import { invalid, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
 import { storedLayout } from '../core/layout.ts';
-import { openInput } from '../input/index.ts';
+import { describeInput, openInput, type DescribedInput } from '../input/index.ts';
+import { formatShape } from '../core/geometry.ts';
 import { chunkerPlanOf } from '../stream/plan.ts';
 import { openChunkFiles } from '../zarr/chunk-files.ts';
 import { checkJoinable, storeDocs } from '../zarr/join.ts';
@@ -18,7 +19,7 @@ import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
 import { checkJoinDir, checkStoreDir } from '../zarr/stores/folder.ts';
 import { checkLock, takeLock, type HeldLock } from '../zarr/stores/lock.ts';
 import { planEngine, runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
-import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
+import { checkOption, OPTIONS, resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
 import { partRows, type Part } from './partition.ts';
 
 /** Progress of a running conversion, reported to `onProgress`. */
@@ -81,6 +82,8 @@ export interface PreparedConvert {
   readonly slabAxis: 'z' | 'x';
   /** Things the checks found that the user should hear of before the run starts (a stale lock taken over). */
   readonly notes: readonly string[];
+  /** What was read from a TIFF or HDF5 input's headers; undefined for raw input. */
+  readonly described?: DescribedInput;
   run(): Promise<Summary>;
 }
 
@@ -100,13 +103,18 @@ export async function convert(input: string | Readable, output: string, options:
  * errors from `run()` are failures of the run (exit 1).
  */
 export async function prepareConvert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<PreparedConvert> {
-  const opts = resolveConvertOptions(options);
+  // A TIFF or HDF5 input says its own shape and dtype; the options may only repeat them.
+  const described = await describeInput(input, { channel: options.channel, time: options.time });
+  const opts = resolveConvertOptions(described ? optionsFromFile(options, described) : rawOptions(options));
   // One layout for the plan, the store and every worker.
   const layout = storedLayout(opts);
   // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
   const plan = chunkerPlanOf(opts, layout);
   // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
-  const job = { inputEndian: opts.endian, inputHeader: opts.header };
+  const job = {
+    inputEndian: opts.endian, inputHeader: opts.header,
+    ...(described ? { inputFormat: described.input.slabs.kind, inputChannel: opts.channel ?? 0, inputTime: opts.time ?? 0 } : {}),
+  };
   const sinkOptions = sinkOptionsOf(opts, layout, job);
   const { join } = sinkOptions;
 
@@ -114,14 +122,14 @@ export async function prepareConvert(input: string | Readable, output: string, o
   const rows = opts.part ? partRows(layout.rowsTotal, opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
 
   const memory = planEngine(opts, plan, rows[1] - rows[0]);
-  const source = await openInput(input, opts);
+  const source = described?.input ?? await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
   }
   const store = new FileSystemStore(output, { fsync: opts.fsync });
   // Parts share the store and take no lock; a whole-volume run may take over a stale one only to resume or replace.
   const lockNote = await checkLock(output, opts.part !== undefined || opts.resume || opts.overwrite);
-  const notes = lockNote && !opts.part ? [lockNote] : [];
+  const notes = [...described?.notes ?? [], ...(lockNote && !opts.part ? [lockNote] : [])];
   if (join) {
     await checkJoinDir(output);
     await checkJoinable(store, storeDocs(sinkOptions, job));
@@ -135,6 +143,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
     slabs: layout.slabsOf(rows[0], rows[1]),
     slabAxis: layout.slabAxis,
     notes,
+    ...(described ? { described } : {}),
     async run() {
       const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
       const started = process.hrtime.bigint();
@@ -238,6 +247,38 @@ async function removeUnfinished(output: string, before: 'folder' | 'missing', fa
       cause: failure, ...(failure.key !== undefined ? { key: failure.key } : {}),
     });
   }
+}
+
+/** Options that only describe a raw input's bytes: a TIFF or HDF5 file states its own. */
+const RAW_ONLY = ['header', 'endian', 'inputOrder'] as const;
+
+/**
+ * The options with the shape and dtype read from the file; EINVALID when the options give others, or give what
+ * only raw input takes.
+ */
+function optionsFromFile(options: ConvertOptions, described: DescribedInput): ConvertOptions {
+  const name = described.input.name;
+  for (const key of RAW_ONLY) {
+    if (options[key] !== undefined) throw invalid(`--${OPTIONS[key].flag} describes raw input; ${name} states its own layout: drop --${OPTIONS[key].flag}`);
+  }
+  if (options.shape !== undefined) {
+    const given = checkOption('shape', options.shape);
+    if (given.some((n, i) => n !== described.shape[i])) {
+      throw invalid(`--shape ${formatShape(given)} differs from the shape read from ${name}, ${formatShape(described.shape)}: drop --shape, or check the input`);
+    }
+  }
+  if (options.dtype !== undefined && checkOption('dtype', options.dtype) !== described.dtype) {
+    throw invalid(`--dtype ${String(options.dtype)} differs from the type read from ${name}, ${described.dtype}: drop --dtype, or check the input`);
+  }
+  return { ...options, shape: described.shape, dtype: described.dtype };
+}
+
+/** Raw input has one volume: `--channel` and `--time` are for files that hold several. */
+function rawOptions(options: ConvertOptions): ConvertOptions {
+  for (const key of ['channel', 'time'] as const) {
+    if (options[key] !== undefined) throw invalid(`--${key} picks a plane set of a multi-channel OME-TIFF or ImageJ TIFF; the input is raw bytes: drop --${key}`);
+  }
+  return options;
 }
 
 /** The rows of `[first, end)` not in `done`, ascending. */

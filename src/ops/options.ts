@@ -17,10 +17,10 @@ import type { Part } from './partition.ts';
 
 export type Endian = 'little' | 'big';
 
-/** Options of {@link convert} (and of `slabchunk convert`). Only `shape` is required. */
+/** Options of {@link convert} (and of `slabchunk convert`). Only `shape` is required, and only for raw input. */
 export interface ConvertOptions {
-  /** Volume shape `[X, Y, Z]` (x fastest in the file for input order F). */
-  shape: Vec3;
+  /** Volume shape `[X, Y, Z]` (x fastest in the file for input order F). Read from a TIFF or HDF5 input. */
+  shape?: Vec3;
   /** Element type. Default `uint8`. */
   dtype?: DType;
   /** Chunk shape `[cx, cy, cz]`. Default `[64, 64, 64]`, clipped to the shape. */
@@ -67,9 +67,13 @@ export interface ConvertOptions {
   part?: Part;
   /** Skip rows an earlier run marked done; the store's options must equal these. Default false. */
   resume?: boolean;
+  /** The channel of a multi-channel OME-TIFF or ImageJ file to read. Default 0. */
+  channel?: number;
+  /** The time point of a multi-time-point OME-TIFF or ImageJ file to read. Default 0. */
+  time?: number;
 }
 
-type Optional = 'shard' | 'attributes' | 'part';
+type Optional = 'shard' | 'attributes' | 'part' | 'channel' | 'time';
 /** Every option checked and defaulted, once per run. */
 export type ResolvedConvertOptions = Readonly<Required<Omit<ConvertOptions, Optional>> & Pick<ConvertOptions, Optional>>;
 
@@ -108,10 +112,10 @@ const none = () => undefined;
 
 /** Every option of `convert`, in the order `--help` and the README list them. */
 export const OPTIONS = {
-  shape: { flag: 'shape', value: 'X,Y,Z', doc: 'volume shape, x fastest in the file', defaultText: 'required', default: none, parse: vec3 },
+  shape: { flag: 'shape', value: 'X,Y,Z', doc: 'volume shape, x fastest in the file', defaultText: 'required for raw input; read from TIFF and HDF5', default: none, parse: vec3 },
   dtype: {
     flag: 'dtype', value: 'TYPE', doc: '`bool`, `int8`, `uint8`, `int16`, `uint16`, `int32`, `uint32`, `int64`, `uint64`, `float32`, `float64`',
-    defaultText: '`uint8`', default: () => 'uint8', parse: (v) => parseDType(v),
+    defaultText: '`uint8`; read from TIFF and HDF5', default: () => 'uint8', parse: (v) => parseDType(v),
   },
   chunk: {
     flag: 'chunk', value: 'X,Y,Z', doc: 'chunk shape', defaultText: '`64,64,64`, clipped to the shape', parse: vec3,
@@ -150,6 +154,8 @@ export const OPTIONS = {
     defaultText: 'from `SLURM_ARRAY_TASK_ID`, or `JOB_COMPLETION_INDEX` with `--parts N`',
   },
   resume: { flag: 'resume', doc: 'skip rows an earlier run finished, rewrite the rest', defaultText: 'off', default: () => false, parse: bool },
+  channel: { flag: 'channel', value: 'C', doc: 'channel of a multi-channel OME-TIFF or ImageJ TIFF to convert — see Inputs', defaultText: '`0`', default: none, parse: int(0) },
+  time: { flag: 'time', value: 'T', doc: 'time point of a multi-time-point OME-TIFF or ImageJ TIFF to convert', defaultText: '`0`', default: none, parse: int(0) },
 } as const satisfies Table;
 
 export type OptionName = keyof typeof OPTIONS;

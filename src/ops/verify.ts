@@ -2,9 +2,10 @@
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { bytesPerElement } from '../core/dtype.ts';
-import { SlabchunkError, wrapError } from '../core/errors.ts';
-import { volumeBytes } from '../core/geometry.ts';
-import { openInput } from '../input/index.ts';
+import type { DType } from '../core/dtype.ts';
+import { invalid, SlabchunkError, wrapError } from '../core/errors.ts';
+import { formatShape, volumeBytes, type Order, type Vec3 } from '../core/geometry.ts';
+import { describeInput, openInput, type DescribedInput } from '../input/index.ts';
 import { Chunker } from '../stream/chunker.ts';
 import type { ChunkRecord } from '../stream/record.ts';
 import { taskPool } from '../stream/task-pool.ts';
@@ -16,6 +17,9 @@ export interface VerifyOptions {
   endian?: Endian;
   /** Bytes to skip at the start of the input. Default 0. */
   header?: number;
+  /** The channel and time point of a multi-channel or multi-time-point TIFF input, as converted. Default 0. */
+  channel?: number;
+  time?: number;
   /** Chunks compared at once. Default as `convert`'s concurrency. */
   concurrency?: number;
   onProgress?: (progress: { bytesIn: number; bytesTotal: number }) => void;
@@ -41,7 +45,10 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   const header = resolveOption('header', options.header)!;
   const concurrency = resolveOption('concurrency', options.concurrency, { chunk, dtype })!;
   const bytesTotal = volumeBytes(shape, bytesPerElement(dtype));
-  const opened = await openInput(input, { shape, dtype, header });
+  const described = await describeInput(input, { channel: options.channel, time: options.time });
+  if (described) checkDescribed(described, storePath, shape, dtype, inputOrder, options);
+  else if (options.channel !== undefined || options.time !== undefined) throw invalid('--channel and --time pick planes of a TIFF input; the input is raw bytes: drop them');
+  const opened = described?.input ?? await openInput(input, { shape, dtype, header });
   const source = opened.read();
   const chunker = new Chunker({
     shape, dtype, chunk, order: inputOrder, edge: 'pad', fill: typeof store.fill === 'boolean' ? Number(store.fill) : store.fill,
@@ -95,6 +102,16 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   }
   const inOrder = <T>(found: Map<number, T>): T[] => [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
   return { chunksCompared, differing: inOrder(differing), damaged: inOrder(damaged) };
+}
+
+/** A TIFF or HDF5 input must hold the store's volume: ESIZE / EINVALID naming both. */
+function checkDescribed(described: DescribedInput, store: string, shape: Vec3, dtype: DType, inputOrder: Order, options: VerifyOptions): void {
+  const name = described.input.name;
+  if (options.header !== undefined || options.endian !== undefined) throw invalid(`--header and --endian describe raw input; ${name} states its own layout: drop them`);
+  if (inputOrder !== 'F') throw invalid(`${store} was converted from C-order input; ${name} is read x fastest, so it cannot be compared`);
+  if (described.shape.some((n, i) => n !== shape[i]) || described.dtype !== dtype) {
+    throw new SlabchunkError('ESIZE', `${name} holds ${formatShape(described.shape)} ${described.dtype}, but ${store} holds ${formatShape(shape)} ${dtype}: it was converted from another input`);
+  }
 }
 
 /** True when an operating-system error (EIO, EMFILE, …) is among the causes of `error`: a failed read, not damage. */

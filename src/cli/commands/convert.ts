@@ -33,6 +33,7 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
         ? `part ${job.part.index} of ${job.part.count} (${job.part.source}): no rows to convert (${job.rowsTotal} rows for ${job.part.count} parts); nothing to do\n`
         : `part ${job.part.index} of ${job.part.count} (${job.part.source}): rows ${a}–${b - 1} of ${job.rowsTotal} (slabs ${job.slabAxis} ${z0}–${z1 - 1})\n`);
     }
+    if (job.described) io.stderr.write(`read from ${input}: ${job.described.summary}\n`);
     for (const note of job.notes) io.stderr.write(`note: ${note}\n`);
     const summary = await job.run().catch((error: unknown) => {
       throw new RunFailure(error instanceof SlabchunkError && error.resumable ? withResumeCommand(error, parsed.argv, job.part) : error);

@@ -9,12 +9,16 @@ export async function verifyCommand(parsed: ParsedArgs, io: CliIO): Promise<numb
   const { values } = parsed;
   const endian = values.endian === undefined ? undefined : checkOption('endian', values.endian);
   const header = values.header === undefined ? undefined : checkOption('header', values.header);
+  const channel = values.channel === undefined ? undefined : checkOption('channel', values.channel);
+  const time = values.time === undefined ? undefined : checkOption('time', values.time);
   const [input, store] = parsed.args as [string, string];
   const progress = progressReporter(io.stderr, 'verify', showProgress(parsed, io));
   try {
     const result = await verifyStore(input === '-' ? io.stdin : input, store, {
       ...(endian ? { endian } : {}),
       ...(header !== undefined ? { header } : {}),
+      ...(channel !== undefined ? { channel } : {}),
+      ...(time !== undefined ? { time } : {}),
       onProgress: (p) => progress.update(p.bytesIn, p.bytesTotal),
     });
     progress.stop();

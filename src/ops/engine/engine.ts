@@ -10,6 +10,7 @@ import { Worker } from 'node:worker_threads';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import { product } from '../../core/geometry.ts';
 import type { StoredLayout } from '../../core/layout.ts';
+import { slabPieces, type SlabSource, type SourceFile } from '../../input/slabs.ts';
 import type { VolumeInput } from '../../input/types.ts';
 import { inputSizeError, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
@@ -113,12 +114,15 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
         throw wrapError(error, 'EREAD', `could not open ${run.source.name}`);
       }
     }
-    const { file } = run.source;
-    // Before a row's marker: every byte of the row was read from the file that was checked, unchanged.
-    const inputUnchanged = file && fd !== null ? checkUnchanged.bind(null, run.source.name, file.path, fd, file.identity) : () => undefined;
-    inputUnchanged();
+    const { file, slabs } = run.source;
+    // Before a row's marker: every byte of the row was read from the files that were checked, unchanged.
+    const inputUnchanged = (row: number | null): void => {
+      if (file && fd !== null) checkUnchanged(run.source.name, file.path, fd, file.identity);
+      if (slabs) for (const f of filesOf(slabs, row === null ? null : layout.slabsOf(row, row + 1))) checkUnchanged(f.path, f.path, null, f.identity);
+    };
+    inputUnchanged(null);
     pool.start({
-      options, store: run.store, record: run.record, inputName: run.source.name, inputFd: fd,
+      options, store: run.store, record: run.record, inputName: run.source.name, inputFd: fd, slabs: slabs ?? null,
       rows: rowBuffers.map((r) => r.shared), bandSlabs: rowBuffers[0]!.bandSlabs, depth, probe,
     });
     if (run.signal?.aborted) onAbort();
@@ -128,7 +132,7 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       for (const k of ['chunksWritten', 'chunksSkipped', 'bytesStored', 'shardsWritten'] as const) stats[k] += reply.stats[k];
     };
     const store = new FileSystemStore(run.store, { fsync: options.fsync });
-    stream = run.source.file ? null : new StreamFiller(run.source, plan, rowBuffers, pool.stopped);
+    stream = run.source.file || run.source.slabs ? null : new StreamFiller(run.source, plan, rowBuffers, pool.stopped);
     const free = new Slots(rowBuffers.length);
     for (const row of run.rows) {
       const buffer = await free.take();
@@ -139,6 +143,8 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       if (stream) {
         await stream.fill(buffer, bytes);
         fills = options.endian === 'big' ? pieces(rowBuffers[buffer]!, buffer, bytes, null, pool.threads) : [];
+      } else if (slabs) {
+        fills = planePieces(rowBuffers[buffer]!, buffer, slabs, z0, z1, pool.threads);
       } else {
         fills = pieces(rowBuffers[buffer]!, buffer, bytes, run.source.file!.offset + z0 * plan.slabBytes, pool.threads);
       }
@@ -151,7 +157,7 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       // take(), with the pool's failure.
       const done = Promise.all(cutTasks(layout, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
         .then(() => {
-          inputUnchanged();
+          inputUnchanged(row);
           return markRowDone(store, row);
         })
         .finally(() => free.give(buffer));
@@ -197,6 +203,33 @@ function pieces(row: RowBuffer, buffer: number, bytes: number, position: number 
     at += length;
   }
   return tasks;
+}
+
+/**
+ * Fill tasks of a TIFF or HDF5 input's planes `[z0, z1)`, band by band: whole planes (about two pieces per thread),
+ * or runs of lines of one plane when a plane is larger than a piece. Positions are the volume's bytes.
+ */
+function planePieces(row: RowBuffer, buffer: number, source: SlabSource, z0: number, z1: number, threads: number): Omit<FillTask, 'id'>[] {
+  const bytes = (z1 - z0) * row.slabBytes;
+  const size = Math.max(2 ** 20, Math.min(PIECE_BYTES, Math.ceil(bytes / (2 * threads))));
+  const tasks: Omit<FillTask, 'id'>[] = [];
+  const start = z0 * row.slabBytes;
+  const bandBytes = row.bandSlabs * row.slabBytes;
+  for (let band = 0; band * bandBytes < bytes; band++) {
+    const from = start + band * bandBytes;
+    for (const [a, b] of slabPieces(source.shape, source.dtype, from, Math.min(start + bytes, from + bandBytes), size)) {
+      tasks.push({ kind: 'fill', buffer, band, at: a - from, length: b - a, position: a });
+    }
+  }
+  return tasks;
+}
+
+/** The files planes `[z0, z1)` of `source` are read from (all of them for null). */
+function filesOf(source: SlabSource, planes: readonly [number, number] | null): SourceFile[] {
+  if (source.kind === 'hdf5' || !planes) return [...source.files];
+  const files = new Set<number>();
+  for (let z = planes[0]; z < planes[1]; z++) files.add(source.planes[z]![0]);
+  return [...files].map((i) => source.files[i]!);
 }
 
 /** Cut tasks of a row: one per shard, or runs of chunks, a few per thread. */
@@ -348,9 +381,12 @@ function giveBack(worker: Worker): void {
  * tsx, whose loader does not reach worker threads by itself.
  */
 function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url));
+  // geotiff imports the web-worker package, which, loaded in a worker thread whose workerData is not an object,
+  // takes the thread for one of its own and fails; an empty object tells it this thread is not.
+  const options = { workerData: {} };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), options);
   const source = new URL('./worker.ts', import.meta.url).href;
-  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`, { eval: true });
+  return new Worker(`import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(source)}); });`, { ...options, eval: true });
 }
 
 type Done = Extract<Reply, { type: 'done' }>;

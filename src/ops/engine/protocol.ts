@@ -4,6 +4,7 @@
  */
 import type { ErrorCode } from '../../core/errors.ts';
 import type { SinkStats } from '../../zarr/chunk-files.ts';
+import type { SlabSource } from '../../input/slabs.ts';
 import type { ResolvedConvertOptions } from '../options.ts';
 
 /** What every worker of a run is given before its tasks. */
@@ -20,6 +21,8 @@ export interface EngineJob {
    * positioned reads; null for a stream, which the main thread copies into rows.
    */
   readonly inputFd: number | null;
+  /** A TIFF or HDF5 input: each worker opens its own reader, and fill tasks decode planes straight into rows. */
+  readonly slabs: SlabSource | null;
   /** The row buffers' bands, one list per row buffer. */
   readonly rows: readonly (readonly SharedArrayBuffer[])[];
   /** Slabs per band of every row buffer. */
@@ -31,9 +34,9 @@ export interface EngineJob {
 }
 
 /**
- * Fill `length` bytes of band `band` of row buffer `buffer` from byte `at`: read from file byte `position`
- * (null: the bytes are already there, copied in from a stream), then swap them to little-endian if the input is
- * big-endian.
+ * Fill `length` bytes of band `band` of row buffer `buffer` from byte `at`: read from file byte `position` (of a
+ * TIFF or HDF5 input: the volume's byte `position`, whole lines of x; null: the bytes are already there, copied in
+ * from a stream), then swap them to little-endian if the input is big-endian.
  */
 export interface FillTask {
   readonly kind: 'fill';

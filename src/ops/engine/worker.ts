@@ -12,6 +12,7 @@ import { bytesPerElement, swapElements, type ElementSize } from '../../core/dtyp
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import type { Vec3 } from '../../core/geometry.ts';
 import { storedLayout, type ChunkCut, type StoredLayout } from '../../core/layout.ts';
+import { openSlabReader, type SlabReader } from '../../input/slabs.ts';
 import { cutChunk } from '../../stream/cut.ts';
 import { chunkerPlanOf, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
@@ -46,6 +47,8 @@ interface Run {
   readonly spare: Buffer[];
   /** The cuts of the row last worked on: every task of a row needs them. */
   cutsOf: { row: number; cuts: ChunkCut[] };
+  /** This thread's reader of a TIFF or HDF5 input. */
+  readonly slabs: SlabReader | null;
 }
 let run: Run | null = null;
 /** Counts jobs and releases: a job whose start finishes after its run was released is dropped, not kept. */
@@ -69,6 +72,7 @@ port.on('message', (message: ToWorker) => {
   if (message.type === 'release') {
     // The row buffers may be gigabytes: nothing of a finished run is kept.
     generation++;
+    run?.slabs?.close();
     run = null;
     return;
   }
@@ -104,7 +108,9 @@ async function start(job: EngineJob): Promise<Run> {
     }
   };
   const codecs = await loadSinkCodecs(sink);
+  const slabs = job.slabs ? await openSlabReader(job.slabs) : null;
   return {
+    slabs,
     job, layout, plan,
     rows: job.rows.map((bands) => new RowBuffer(plan.slabBytes, job.bandSlabs * bands.length, job.bandSlabs * plan.slabBytes, bands)),
     files: new ChunkFiles(new FileSystemStore(job.store, { fsync: options.fsync }), sink, codecs, { onEncode }),
@@ -115,9 +121,10 @@ async function start(job: EngineJob): Promise<Run> {
   };
 }
 
-async function fill({ job, rows, elementSize }: Run, task: FillTask) {
+async function fill({ job, rows, elementSize, slabs }: Run, task: FillTask) {
   const band = rows[task.buffer]!.bands[task.band]!;
-  if (task.position !== null) {
+  if (slabs && task.position !== null) await slabs.read(band.subarray(task.at, task.at + task.length), task.position);
+  else if (task.position !== null) {
     for (let done = 0; done < task.length;) {
       const n = fs.readSync(job.inputFd!, band, task.at + done, task.length - done, task.position + done);
       if (n === 0) {

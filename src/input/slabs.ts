@@ -1,0 +1,118 @@
+/**
+ * Self-describing inputs (TIFF, HDF5) are read by plane, not by byte offset: a {@link SlabSource} says where each
+ * z-plane lives, is structured-cloneable (the convert engine sends it to every worker thread, which opens its own
+ * {@link SlabReader}) and is the same for the main thread's streaming readers (`verify`).
+ */
+import { Readable } from 'node:stream';
+import { bytesPerElement, type DType } from '../core/dtype.ts';
+import type { Vec3 } from '../core/geometry.ts';
+import type { FileIdentity } from './types.ts';
+
+/** A file the volume is read from, with what identified it when it was checked. */
+export interface SourceFile {
+  readonly path: string;
+  readonly identity: FileIdentity;
+}
+
+/** Planes of TIFF files: plane z is page `planes[z][1]` of file `planes[z][0]`. */
+export interface TiffSource {
+  readonly kind: 'tiff';
+  readonly shape: Vec3;
+  readonly dtype: DType;
+  readonly files: readonly SourceFile[];
+  readonly planes: readonly (readonly [file: number, page: number])[];
+}
+
+/** A 3-D dataset of an HDF5 file, stored (Z, Y, X) in C order: its z-planes are the volume's slabs. */
+export interface Hdf5Source {
+  readonly kind: 'hdf5';
+  readonly shape: Vec3;
+  readonly dtype: DType;
+  readonly files: readonly [SourceFile];
+  readonly dataset: string;
+}
+
+export type SlabSource = TiffSource | Hdf5Source;
+
+/** Reads a {@link SlabSource}'s voxels, little-endian, x fastest. */
+export interface SlabReader {
+  /**
+   * Fills `dest` with the volume's bytes from `start` on. The range is whole x-lines, within one plane or whole
+   * planes ({@link slabPieces} cuts such ranges).
+   */
+  read(dest: Uint8Array, start: number): Promise<void>;
+  close(): void;
+}
+
+/** One plane's lines `[y0, y1)` into `dest`: what a format module implements. */
+export type PlaneReader = (z: number, y0: number, y1: number, dest: Uint8Array) => Promise<void>;
+
+/** A {@link SlabReader} over a format's plane reader. */
+export function planeSlabReader(source: SlabSource, readPlane: PlaneReader, close: () => void): SlabReader {
+  const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
+  const planeBytes = lineBytes * source.shape[1];
+  return {
+    async read(dest, start) {
+      for (let at = 0; at < dest.length;) {
+        const z = Math.floor((start + at) / planeBytes);
+        const y0 = ((start + at) % planeBytes) / lineBytes;
+        const y1 = Math.min(source.shape[1], y0 + (dest.length - at) / lineBytes);
+        const n = (y1 - y0) * lineBytes;
+        await readPlane(z, y0, y1, dest.subarray(at, at + n));
+        at += n;
+      }
+    },
+    close,
+  };
+}
+
+/** Opens a reader of `source` (the format's library is loaded on first use). */
+export async function openSlabReader(source: SlabSource): Promise<SlabReader> {
+  if (source.kind === 'tiff') return (await import('./tiff-read.ts')).openTiffReader(source);
+  return (await import('./hdf5.ts')).openHdf5Reader(source);
+}
+
+/**
+ * Byte ranges `[start, end)` of the volume bytes `[from, to)` (plane-aligned) for readers: whole planes up to
+ * about `size` bytes, or runs of lines of one plane when a plane is larger.
+ */
+export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, size: number): [number, number][] {
+  const lineBytes = shape[0] * bytesPerElement(dtype);
+  const planeBytes = lineBytes * shape[1];
+  const step = planeBytes <= size ? Math.floor(size / planeBytes) * planeBytes : Math.max(1, Math.floor(size / lineBytes)) * lineBytes;
+  const pieces: [number, number][] = [];
+  for (let at = from; at < to;) {
+    const planeEnd = (Math.floor(at / planeBytes) + 1) * planeBytes;
+    const end = Math.min(to, at + step, planeBytes <= size ? to : planeEnd);
+    pieces.push([at, end]);
+    at = end;
+  }
+  return pieces;
+}
+
+/** Largest piece a streaming read of a slab source asks for at once. */
+const STREAM_PIECE = 4 * 2 ** 20;
+
+/** The volume's bytes `[start, end)` as a stream, read piece by piece (backpressure honoured: one piece ahead). */
+export function slabStream(source: SlabSource, range?: readonly [number, number]): Readable {
+  const total = source.shape[0] * source.shape[1] * source.shape[2] * bytesPerElement(source.dtype);
+  const pieces = slabPieces(source.shape, source.dtype, range?.[0] ?? 0, range?.[1] ?? total, STREAM_PIECE);
+  let reader: Promise<SlabReader> | undefined;
+  let next = 0;
+  return new Readable({
+    read() {
+      reader ??= openSlabReader(source);
+      const piece = pieces[next++];
+      if (!piece) {
+        this.push(null);
+        return;
+      }
+      const dest = Buffer.allocUnsafe(piece[1] - piece[0]);
+      reader.then((r) => r.read(dest, piece[0])).then(() => this.push(dest), (error: unknown) => this.destroy(error as Error));
+    },
+    destroy(error, callback) {
+      if (!reader) return callback(error);
+      reader.then((r) => r.close(), () => undefined).finally(() => callback(error));
+    },
+  });
+}

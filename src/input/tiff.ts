@@ -1,0 +1,258 @@
+/**
+ * TIFF inputs: a folder (or glob) of 2-D slices, one file per z in natural order, or one multi-page TIFF,
+ * BigTIFF or OME-TIFF whose pages are z. Every page's header is checked before anything is written: size, sample
+ * type, one sample per pixel, a compression we decode, data inside the file.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import pLimit from 'p-limit';
+import type { DType } from '../core/dtype.ts';
+import { invalid, SlabchunkError } from '../core/errors.ts';
+import { formatShape, type Vec3 } from '../core/geometry.ts';
+import { identityOf } from './identity.ts';
+import { slabStream, type SourceFile, type TiffSource } from './slabs.ts';
+import { planeLayoutOf, type PlaneLayout } from './tiff-meta.ts';
+import type { DescribedInput, PlaneSelection } from './types.ts';
+
+/** Compression tag values geotiff decodes and slabchunk accepts, with the names messages use. */
+const COMPRESSIONS = new Map<number, string>([[1, 'uncompressed'], [5, 'LZW'], [8, 'deflate'], [32946, 'deflate'], [32773, 'PackBits'], [50000, 'zstd']]);
+
+/** File names a folder of slices is made of. */
+const TIFF_NAME = /\.tiff?$/i;
+
+/** True when `bytes` (a file's first four) start a TIFF or BigTIFF. */
+export function isTiffMagic(bytes: Uint8Array): boolean {
+  const le = bytes[0] === 0x49 && bytes[1] === 0x49 && (bytes[2] === 42 || bytes[2] === 43) && bytes[3] === 0;
+  const be = bytes[0] === 0x4d && bytes[1] === 0x4d && bytes[2] === 0 && (bytes[3] === 42 || bytes[3] === 43);
+  return le || be;
+}
+
+/** True when `name` names TIFF files by extension or holds a glob. */
+export function looksLikeTiff(name: string): boolean {
+  return TIFF_NAME.test(name) || /\.(btf|tf8)$/i.test(name);
+}
+
+/** Natural order: `slice_2` before `slice_10`. */
+export function naturalCompare(a: string, b: string): number {
+  const pa = a.split(/(\d+)/);
+  const pb = b.split(/(\d+)/);
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    if (pa[i] === pb[i]) continue;
+    // Odd pieces are the digit runs.
+    if (i % 2 === 1) {
+      const d = Number(pa[i]) - Number(pb[i]);
+      if (d !== 0) return d;
+      return pa[i]!.length - pb[i]!.length;
+    }
+    return pa[i]! < pb[i]! ? -1 : 1;
+  }
+  return pa.length - pb.length;
+}
+
+/** The files a folder or a glob names, in natural order; EINVALID when there are none. */
+export async function listSlices(input: string): Promise<string[]> {
+  const glob = /[*?[]/.test(input);
+  const dir = glob ? path.dirname(input) : input;
+  if (/[*?[]/.test(dir)) throw invalid(`input ${input}: only the file name may hold wildcards (e.g. 'scan/slice_*.tif')`);
+  const names = await fsp.readdir(dir).catch((cause: NodeJS.ErrnoException) => {
+    throw new SlabchunkError('EINVALID', `cannot read folder ${dir}: ${cause.code ?? cause.message}; check the path`, { cause });
+  });
+  const match = glob ? globRegExp(path.basename(input)) : TIFF_NAME;
+  const files = names.filter((n) => match.test(n)).sort(naturalCompare).map((n) => path.join(dir, n));
+  if (files.length === 0) throw invalid(glob ? `no file matches ${input}` : `folder ${input} holds no .tif or .tiff files; give a folder of 2-D TIFF slices, a glob, or a file`);
+  return files;
+}
+
+function globRegExp(pattern: string): RegExp {
+  let source = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*') source += '[^/]*';
+    else if (c === '?') source += '[^/]';
+    else if (c === '[') {
+      const end = pattern.indexOf(']', i + 1);
+      if (end < 0) throw invalid(`glob ${pattern}: a [ without its ]`);
+      source += `[${pattern.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+      i = end;
+    } else source += c.replace(/[.+^${}()|\\]/g, '\\$&');
+  }
+  return new RegExp(`^${source}$`);
+}
+
+/** What one page holds, as checked. */
+interface PageInfo {
+  readonly width: number;
+  readonly height: number;
+  readonly dtype: DType;
+  readonly compression: string;
+}
+
+const first = (value: unknown, fallback: number): number => {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'number') return value;
+  const list = value as ArrayLike<number>;
+  return list.length > 0 ? Number(list[0]) : fallback;
+};
+
+function dtypeOf(bits: number, format: number): DType | undefined {
+  if (format === 1) return ({ 8: 'uint8', 16: 'uint16', 32: 'uint32' } as const)[bits as 8];
+  if (format === 2) return ({ 8: 'int8', 16: 'int16', 32: 'int32' } as const)[bits as 8];
+  if (format === 3) return ({ 32: 'float32', 64: 'float64' } as const)[bits as 32];
+  return undefined;
+}
+
+/** Checks one page and says what it holds; EINVALID naming `where` and the problem. */
+async function checkPage(image: GeoTIFFImage, where: string, fileSize: number): Promise<PageInfo> {
+  const dir = image.fileDirectory;
+  const samples = first(dir.getValue('SamplesPerPixel'), 1);
+  if (samples !== 1) throw invalid(`${where} has ${samples} samples per pixel (RGB or multi-sample); slabchunk reads one sample per pixel: split the channels first (e.g. Fiji: Image › Color › Split Channels)`);
+  const bits = first(dir.getValue('BitsPerSample'), 1);
+  const format = first(dir.getValue('SampleFormat'), 1);
+  const dtype = dtypeOf(bits, format);
+  if (!dtype) {
+    const kind = ({ 1: 'unsigned', 2: 'signed', 3: 'float' } as Record<number, string>)[format] ?? `SampleFormat ${format}`;
+    throw invalid(`${where} holds ${bits}-bit ${kind} samples; slabchunk reads 8, 16 and 32-bit integers and 32 and 64-bit floats`);
+  }
+  const code = first(dir.getValue('Compression'), 1);
+  const compression = COMPRESSIONS.get(code);
+  if (!compression) throw invalid(`${where} uses TIFF compression ${code}, which slabchunk does not decode; rewrite it uncompressed, or with LZW, deflate, zstd or PackBits (e.g. tiffcp -c zip IN OUT)`);
+  const tiled = !dir.hasTag('StripOffsets');
+  const offsets = await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets') as ArrayLike<number> | undefined;
+  const counts = await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts') as ArrayLike<number> | undefined;
+  if (!offsets || !counts) throw invalid(`${where} has no ${tiled ? 'tile' : 'strip'} offsets: the file is damaged`);
+  let end = 0;
+  let stored = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    end = Math.max(end, Number(offsets[i]) + Number(counts[i]));
+    stored += Number(counts[i]);
+  }
+  if (end > fileSize) throw invalid(`${where}: its image data ends at byte ${end}, past the end of the file (${fileSize} bytes): the file is truncated`);
+  const width = image.getWidth();
+  const height = image.getHeight();
+  if (code === 1 && !tiled && stored < width * height * (bits / 8)) throw invalid(`${where}: its strips hold ${stored} bytes, fewer than a ${width}×${height} plane of ${dtype} needs: the file is damaged`);
+  return { width, height, dtype, compression };
+}
+
+async function openTiff(file: string): Promise<GeoTIFF> {
+  try {
+    return await fromFile(file);
+  } catch (error) {
+    throw invalid(`${file} is not a readable TIFF (${(error as Error).message}); give a TIFF file, or a raw volume with --shape and --dtype`);
+  }
+}
+
+async function pageOf(tiff: GeoTIFF, index: number, where: string): Promise<GeoTIFFImage> {
+  try {
+    return await tiff.getImage(index);
+  } catch (error) {
+    throw invalid(`${where} cannot be read (${(error as Error).message}): the file is truncated or damaged`);
+  }
+}
+
+async function sourceFile(file: string): Promise<SourceFile & { size: number }> {
+  const stat = await fsp.stat(file, { bigint: true }).catch((cause: NodeJS.ErrnoException) => {
+    throw new SlabchunkError('EINVALID', `cannot read ${file}: ${cause.code ?? cause.message}`, { cause });
+  });
+  if (!stat.isFile()) throw invalid(`${file} is not a regular file`);
+  return { path: file, identity: identityOf(stat), size: Number(stat.size) };
+}
+
+function mismatch(where: string, page: PageInfo, want: PageInfo, firstName: string): SlabchunkError {
+  return invalid(`${where} is ${page.width}×${page.height} ${page.dtype}, but ${firstName} is ${want.width}×${want.height} ${want.dtype}: every slice must have the same size and type`);
+}
+
+/** Files checked at once (headers only). */
+const CHECKS_AT_ONCE = 16;
+
+/** A folder or glob of one-page TIFF slices: one file per z. */
+export async function describeTiffFolder(input: string, selection: PlaneSelection): Promise<DescribedInput> {
+  if (selection.channel !== undefined || selection.time !== undefined) throw invalid('--channel and --time pick planes of one multi-channel OME-TIFF or ImageJ file; a folder of slices has one plane per file');
+  const paths = await listSlices(input);
+  const limit = pLimit(CHECKS_AT_ONCE);
+  const checked = await Promise.all(paths.map((file) => limit(async () => {
+    const src = await sourceFile(file);
+    const tiff = await openTiff(file);
+    try {
+      const pages = await tiff.getImageCount().catch((error: Error) => {
+        throw invalid(`${file} cannot be read (${error.message}): the file is truncated or damaged`);
+      });
+      if (pages !== 1) throw invalid(`${file} has ${pages} pages; a folder of slices must hold one 2-D page per file (convert a multi-page file on its own)`);
+      return { src, info: await checkPage(await pageOf(tiff, 0, file), file, src.size) };
+    } finally {
+      await tiff.close();
+    }
+  })));
+  const want = checked[0]!.info;
+  for (const { src, info } of checked) {
+    if (info.width !== want.width || info.height !== want.height || info.dtype !== want.dtype) throw mismatch(src.path, info, want, paths[0]!);
+  }
+  const compressions = [...new Set(checked.map((c) => c.info.compression))].join('/');
+  const files = checked.map(({ src }) => ({ path: src.path, identity: src.identity }));
+  return described(input, {
+    kind: 'tiff', shape: [want.width, want.height, paths.length], dtype: want.dtype, files, planes: files.map((_, i) => [i, 0] as const),
+  }, `${paths.length} TIFF slices (${compressions})`, []);
+}
+
+/** One multi-page TIFF, BigTIFF or OME-TIFF: its pages (of the chosen channel and time point) are z. */
+export async function describeTiffFile(input: string, selection: PlaneSelection): Promise<DescribedInput> {
+  const src = await sourceFile(input);
+  const tiff = await openTiff(input);
+  try {
+    const count = await tiff.getImageCount().catch((error: Error) => {
+      throw invalid(`${input} cannot be read (${error.message}): the file is truncated or damaged`);
+    });
+    const page0 = await pageOf(tiff, 0, input);
+    const description = await page0.fileDirectory.loadValue('ImageDescription') as string | undefined;
+    const layout = planeLayoutOf(description, input);
+    const { pages, what, notes } = selectPlanes(input, layout, count, selection);
+    const where = (p: number) => `${input} page ${p}`;
+    const want = await checkPage(page0, where(0), src.size);
+    const compressions = new Set<string>();
+    for (const p of new Set(pages)) {
+      if (p >= count) throw invalid(`${input}: its ${layout?.kind === 'ome' ? 'OME-XML' : 'ImageJ header'} places a plane on page ${p}, but the file has ${count} pages: it is truncated or its metadata is wrong`);
+      const info = await checkPage(await pageOf(tiff, p, where(p)), where(p), src.size);
+      if (info.width !== want.width || info.height !== want.height || info.dtype !== want.dtype) throw mismatch(where(p), info, want, where(0));
+      compressions.add(info.compression);
+    }
+    const bigTiff = (tiff as unknown as { bigTiff?: boolean }).bigTiff === true;
+    const kind = `${layout?.kind === 'ome' ? 'OME-' : layout?.kind === 'imagej' ? 'ImageJ ' : 'multi-page '}${bigTiff ? 'BigTIFF' : 'TIFF'}`;
+    return described(input, {
+      kind: 'tiff', shape: [want.width, want.height, pages.length], dtype: want.dtype,
+      files: [{ path: src.path, identity: src.identity }], planes: pages.map((p) => [0, p] as const),
+    }, `${kind}, ${pages.length} of ${count} pages${what} (${[...compressions].join('/')})`, notes, layout);
+  } finally {
+    await tiff.close();
+  }
+}
+
+/** The pages of the chosen channel and time point, in z order, and what the summary and notes say of the choice. */
+function selectPlanes(file: string, layout: PlaneLayout | undefined, count: number, { channel, time }: PlaneSelection): { pages: number[]; what: string; notes: string[] } {
+  if (!layout || (layout.sizeC === 1 && layout.sizeT === 1)) {
+    if ((channel ?? 0) > 0 || (time ?? 0) > 0) throw invalid(`${file} has one channel and one time point; drop --channel and --time`);
+    const sizeZ = layout ? layout.sizeZ : count;
+    return { pages: Array.from({ length: sizeZ }, (_, z) => layout ? layout.pageOf(z, 0, 0) : z), what: '', notes: [] };
+  }
+  if (layout.otherFiles) throw invalid(`${file} is part of a multi-file OME-TIFF (its planes are also in ${layout.otherFiles.join(', ')}); slabchunk reads single-file OME-TIFFs`);
+  const c = channel ?? 0;
+  const t = time ?? 0;
+  if (c >= layout.sizeC) throw invalid(`--channel ${c} is outside ${file}'s channels 0…${layout.sizeC - 1}`);
+  if (t >= layout.sizeT) throw invalid(`--time ${t} is outside ${file}'s time points 0…${layout.sizeT - 1}`);
+  const pages = Array.from({ length: layout.sizeZ }, (_, z) => layout.pageOf(z, c, t));
+  const missing = pages.indexOf(-1);
+  if (missing >= 0) throw invalid(`${file}: its OME-XML maps no page to plane z=${missing}, c=${c}, t=${t}`);
+  const notes = channel === undefined || time === undefined
+    ? [`${file} holds ${layout.sizeC} channel(s) and ${layout.sizeT} time point(s); converting channel ${c}, time point ${t} (choose with --channel and --time)`]
+    : [];
+  return { pages, what: `, channel ${c} of ${layout.sizeC}, time point ${t} of ${layout.sizeT}`, notes };
+}
+
+function described(name: string, source: TiffSource, summary: string, notes: string[], layout?: PlaneLayout): DescribedInput {
+  return {
+    input: { name, seekable: true, slabs: source, read: (range) => slabStream(source, range) },
+    shape: source.shape, dtype: source.dtype,
+    ...(layout?.voxelSize ? { voxelSize: layout.voxelSize, unit: layout.unit! } : {}),
+    summary: `${summary}, ${formatShape(source.shape as Vec3)} ${source.dtype}${layout?.voxelSize ? `, voxel ${layout.voxelSize.join('×')} ${layout.unit}` : ''}`,
+    notes,
+  };
+}
