@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the independent Zarr implementations the benches and test/interop/interop.test.ts compare against:
 #   - tensorstore + numpy in a venv at .bench-data/venv (from the pip index or local mirror),
-#   - Debian's python3-zarr (zarr-python 2) for the system python3 (/usr/bin/python3).
+#   - Debian's python3-zarr (zarr-python 2) for the system python3 (/usr/bin/python3),
+#   - Debian's python3-tifffile, python3-h5py and libtiff-tools, which make the TIFF and HDF5 fixtures.
 # Each part is optional: a failure prints a skip message and the script still exits 0, because the
 # benches and tests skip a reader that is absent rather than fail.
 set -uo pipefail
@@ -9,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 venv=.bench-data/venv
 mkdir -p .bench-data
-version() { "$1" -c "import importlib.metadata as m; print(m.version('$2'))" 2>/dev/null; }
+version() { "$1" -c "import $2; print($2.__version__)" 2>/dev/null; }
 
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import tensorstore, numpy' 2>/dev/null; then
   echo "python-peers: tensorstore already in $venv"
@@ -32,5 +33,17 @@ elif command -v apt-get >/dev/null \
   echo "python-peers: zarr-python $(version /usr/bin/python3 zarr) installed for /usr/bin/python3"
 else
   echo "python-peers: SKIP zarr-python 2 (apt-get install python3-zarr failed or not root)"
+fi
+
+# The TIFF and HDF5 fixtures of the input tests and benches: tifffile and h5py write them, tiffcp recompresses them
+# (Debian's tifffile has no imagecodecs, so LZW and zstd come from libtiff).
+if /usr/bin/python3 -c 'import tifffile, h5py' 2>/dev/null && command -v tiffcp >/dev/null; then
+  echo "python-peers: tifffile $(version /usr/bin/python3 tifffile), h5py $(version /usr/bin/python3 h5py) and tiffcp already here"
+elif command -v apt-get >/dev/null \
+  && flock /tmp/apt.lock sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-tifffile python3-h5py libtiff-tools' >/dev/null \
+  && /usr/bin/python3 -c 'import tifffile, h5py' 2>/dev/null; then
+  echo "python-peers: tifffile $(version /usr/bin/python3 tifffile), h5py $(version /usr/bin/python3 h5py) and tiffcp installed"
+else
+  echo "python-peers: SKIP TIFF/HDF5 fixtures (apt-get install python3-tifffile python3-h5py libtiff-tools failed or not root)"
 fi
 exit 0
