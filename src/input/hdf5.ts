@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
-import type { DType } from '../core/dtype.ts';
+import { bytesPerElement, type DType } from '../core/dtype.ts';
 import { invalid, SlabchunkError } from '../core/errors.ts';
 import { formatShape, type Vec3 } from '../core/geometry.ts';
 import { identityOf } from './identity.ts';
@@ -111,11 +111,15 @@ export async function describeHdf5(input: string, file: string, dataset: string 
       throw invalid(`${file}:${dataset} cannot be read (${(error as Error).message})${filters ? `; its filters are ${filters}: rewrite it with deflate or none (h5repack -f GZIP=4)` : ''}`);
     }
     const filters = (d.filters as { name: string }[]).map((x) => x.name);
-    const source: Hdf5Source = { kind: 'hdf5', shape, dtype, files: [{ path: file, identity: identityOf(stat) }], dataset };
+    const chunks = (d.metadata as { chunks: number[] | null }).chunks;
+    const source: Hdf5Source = { kind: 'hdf5', shape, dtype, files: [{ path: file, identity: identityOf(stat) }], dataset,
+      // A contiguous dataset is read in bands of ~8 MiB: no chunk to keep whole, and a smaller heap.
+      chunkPlanes: chunks?.[0] ?? 1, chunkLines: chunks?.[1] ?? Math.max(1, Math.min(shape[1], Math.floor(8 * 2 ** 20 / (shape[0] * bytesPerElement(dtype))))),
+    };
     return {
       input: { name: input, seekable: true, slabs: source, read: (range) => slabStream(source, range) },
       shape, dtype,
-      summary: `HDF5 dataset ${dataset}${filters.length > 0 ? ` (${filters.join(', ')})` : ''}, ${formatShape(shape)} ${dtype}`,
+      summary: `HDF5 dataset ${dataset} (${chunks ? `chunks ${[...chunks].reverse().join('×')}` : 'contiguous'}${filters.length > 0 ? `, ${filters.join(', ')}` : ''}), ${formatShape(shape)} ${dtype}`,
       notes: [],
     };
   } finally {
@@ -137,14 +141,31 @@ export async function openHdf5Reader(source: Hdf5Source): Promise<SlabReader> {
     f.close();
     throw new SlabchunkError('EREAD', `${path} no longer has dataset ${source.dataset}`, { key: path });
   }
-  return planeSlabReader(source, async (z, y0, y1, dest) => {
-    let values: ArrayBufferView;
-    try {
-      values = d.slice([[z, z + 1], [y0, y1], []]) as unknown as ArrayBufferView;
-    } catch (error) {
-      throw new SlabchunkError('EREAD', `could not read ${path}:${source.dataset} plane z=${z}: ${(error as Error).message}`, { cause: error, key: path });
+  const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
+  return planeSlabReader(source, async (z0, z1, y0, y1, dest) => {
+    const planeBytes = (y1 - y0) * lineBytes;
+    // Whole planes are read a block of chunks at a time (the chunks' depth in z, their height in y): each chunk
+    // is decoded once, and what h5wasm allocates in its heap (which never shrinks) is one such block.
+    const depth = z1 - z0 === 1 ? 1 : source.chunkPlanes;
+    const band = z1 - z0 === 1 ? y1 - y0 : source.chunkLines;
+    for (let a = z0; a < z1; a = Math.min(z1, (Math.floor(a / depth) + 1) * depth)) {
+      const b = Math.min(z1, (Math.floor(a / depth) + 1) * depth);
+      const planes = b - a === 1 ? `plane z=${a}` : `planes z=${a}…${b - 1}`;
+      for (let c0 = y0; c0 < y1; c0 += band) {
+        const c1 = Math.min(y1, c0 + band);
+        let values: ArrayBufferView;
+        try {
+          values = d.slice([[a, b], [c0, c1], []]) as unknown as ArrayBufferView;
+        } catch (error) {
+          throw new SlabchunkError('EREAD', `could not read ${path}:${source.dataset} ${planes}: ${(error as Error).message}`, { cause: error, key: path });
+        }
+        const bandBytes = (c1 - c0) * lineBytes;
+        if (values.byteLength !== (b - a) * bandBytes) {
+          throw new SlabchunkError('EREAD', `${path}:${source.dataset} ${planes} read as ${values.byteLength} bytes, not ${(b - a) * bandBytes}`, { key: path });
+        }
+        const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+        for (let z = a; z < b; z++) dest.set(bytes.subarray((z - a) * bandBytes, (z - a + 1) * bandBytes), (z - z0) * planeBytes + (c0 - y0) * lineBytes);
+      }
     }
-    if (values.byteLength !== dest.length) throw new SlabchunkError('EREAD', `${path}:${source.dataset} plane z=${z} read as ${values.byteLength} bytes, not ${dest.length}`, { key: path });
-    dest.set(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }, () => f.close());
 }

@@ -30,6 +30,10 @@ export interface Hdf5Source {
   readonly dtype: DType;
   readonly files: readonly [SourceFile];
   readonly dataset: string;
+  /** Planes per chunk of a chunked dataset (1 when contiguous): reads keep to whole chunks, each decoded once. */
+  readonly chunkPlanes: number;
+  /** Lines per chunk (the plane's height when contiguous): whole planes are read a band of chunks at a time. */
+  readonly chunkLines: number;
 }
 
 export type SlabSource = TiffSource | Hdf5Source;
@@ -44,21 +48,32 @@ export interface SlabReader {
   close(): void;
 }
 
-/** One plane's lines `[y0, y1)` into `dest`: what a format module implements. */
-export type PlaneReader = (z: number, y0: number, y1: number, dest: Uint8Array) => Promise<void>;
+/**
+ * Lines `[y0, y1)` of planes `[z0, z1)` into `dest`: what a format module implements. Either one plane
+ * (`z1 = z0 + 1`) or whole planes (`y0 = 0`, `y1` = the plane's height).
+ */
+export type PlaneReader = (z0: number, z1: number, y0: number, y1: number, dest: Uint8Array) => Promise<void>;
 
-/** A {@link SlabReader} over a format's plane reader. */
-export function planeSlabReader(source: SlabSource, readPlane: PlaneReader, close: () => void): SlabReader {
+/** A {@link SlabReader} over a format's plane reader: a range is read as its whole planes at once, plus partial ones. */
+export function planeSlabReader(source: SlabSource, readPlanes: PlaneReader, close: () => void): SlabReader {
+  const height = source.shape[1];
   const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
-  const planeBytes = lineBytes * source.shape[1];
+  const planeBytes = lineBytes * height;
   return {
     async read(dest, start) {
       for (let at = 0; at < dest.length;) {
         const z = Math.floor((start + at) / planeBytes);
         const y0 = ((start + at) % planeBytes) / lineBytes;
-        const y1 = Math.min(source.shape[1], y0 + (dest.length - at) / lineBytes);
+        const left = dest.length - at;
+        if (y0 === 0 && left >= planeBytes) {
+          const planes = Math.floor(left / planeBytes);
+          await readPlanes(z, z + planes, 0, height, dest.subarray(at, at + planes * planeBytes));
+          at += planes * planeBytes;
+          continue;
+        }
+        const y1 = Math.min(height, y0 + left / lineBytes);
         const n = (y1 - y0) * lineBytes;
-        await readPlane(z, y0, y1, dest.subarray(at, at + n));
+        await readPlanes(z, z + 1, y0, y1, dest.subarray(at, at + n));
         at += n;
       }
     },
@@ -72,15 +87,30 @@ export async function openSlabReader(source: SlabSource): Promise<SlabReader> {
   return (await import('./hdf5.ts')).openHdf5Reader(source);
 }
 
+/** Largest run of whole chunks of planes a piece may take to keep to a dataset's chunks. */
+const MAX_ALIGNED_BYTES = 256 * 2 ** 20;
+
 /**
  * Byte ranges `[start, end)` of the volume bytes `[from, to)` (plane-aligned) for readers: whole planes up to
- * about `size` bytes, or runs of lines of one plane when a plane is larger.
+ * about `size` bytes, or runs of lines of one plane when a plane is larger. With `alignPlanes` > 1 (an HDF5
+ * dataset chunked that deep in z) pieces are runs of whole chunks, so no chunk is decoded twice, as long as a
+ * chunk's planes stay under 256 MiB.
  */
-export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, size: number): [number, number][] {
+export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, size: number, alignPlanes = 1): [number, number][] {
   const lineBytes = shape[0] * bytesPerElement(dtype);
   const planeBytes = lineBytes * shape[1];
-  const step = planeBytes <= size ? Math.floor(size / planeBytes) * planeBytes : Math.max(1, Math.floor(size / lineBytes)) * lineBytes;
   const pieces: [number, number][] = [];
+  if (alignPlanes > 1 && alignPlanes * planeBytes <= MAX_ALIGNED_BYTES) {
+    const chunkBytes = alignPlanes * planeBytes;
+    const step = Math.max(1, Math.floor(size / chunkBytes)) * chunkBytes;
+    for (let at = from; at < to;) {
+      const end = Math.min(to, (Math.floor(at / chunkBytes) * chunkBytes) + step);
+      pieces.push([at, end]);
+      at = end;
+    }
+    return pieces;
+  }
+  const step = planeBytes <= size ? Math.floor(size / planeBytes) * planeBytes : Math.max(1, Math.floor(size / lineBytes)) * lineBytes;
   for (let at = from; at < to;) {
     const planeEnd = (Math.floor(at / planeBytes) + 1) * planeBytes;
     const end = Math.min(to, at + step, planeBytes <= size ? to : planeEnd);
@@ -90,13 +120,18 @@ export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, 
   return pieces;
 }
 
+/** Planes a piece of `source` keeps together. */
+export function alignOf(source: SlabSource): number {
+  return source.kind === 'hdf5' ? source.chunkPlanes : 1;
+}
+
 /** Largest piece a streaming read of a slab source asks for at once. */
 const STREAM_PIECE = 4 * 2 ** 20;
 
 /** The volume's bytes `[start, end)` as a stream, read piece by piece (backpressure honoured: one piece ahead). */
 export function slabStream(source: SlabSource, range?: readonly [number, number]): Readable {
   const total = source.shape[0] * source.shape[1] * source.shape[2] * bytesPerElement(source.dtype);
-  const pieces = slabPieces(source.shape, source.dtype, range?.[0] ?? 0, range?.[1] ?? total, STREAM_PIECE);
+  const pieces = slabPieces(source.shape, source.dtype, range?.[0] ?? 0, range?.[1] ?? total, STREAM_PIECE, alignOf(source));
   let reader: Promise<SlabReader> | undefined;
   let next = 0;
   return new Readable({

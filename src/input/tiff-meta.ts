@@ -35,9 +35,9 @@ const count = (value: string | undefined, fallback: number): number => {
   return Number.isSafeInteger(n) && n >= 0 ? n : fallback;
 };
 
-/** Lengths in meters of the units OME writes, to put x, y and z in one unit. */
-const METERS: Record<string, number> = {
-  'pm': 1e-12, 'Å': 1e-10, 'nm': 1e-9, 'µm': 1e-6, 'um': 1e-6, 'μm': 1e-6, 'mm': 1e-3, 'cm': 1e-2, 'm': 1,
+/** Powers of ten of a meter of the units OME writes, to put x, y and z in one unit (exactly, as decimal shifts). */
+const POWER: Record<string, number> = {
+  'pm': -12, 'Å': -10, 'nm': -9, 'µm': -6, 'um': -6, 'μm': -6, 'mm': -3, 'cm': -2, 'm': 0,
 };
 
 /** The plane layout of an OME-XML ImageDescription (its first image); `file` names this file for TiffData's UUIDs. */
@@ -84,9 +84,11 @@ export function parseOmeXml(xml: string, file: string): PlaneLayout {
     const size = sizesGiven.map((s, i) => {
       if (s === undefined) return 1;
       const value = Number(s);
-      const from = METERS[units[i]!];
-      const to = METERS[unit];
-      return from !== undefined && to !== undefined ? value * from / to : value;
+      const from = POWER[units[i]!];
+      const to = POWER[unit];
+      if (from === undefined || to === undefined || from === to) return value;
+      // Through the decimal text: 2 µm in nm is 2000, not 1999.9999999999998.
+      return Number(`${value}e${from - to}`);
     }) as [number, number, number];
     voxel = { size, unit };
   }

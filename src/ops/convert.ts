@@ -121,7 +121,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
   // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
   const rows = opts.part ? partRows(layout.rowsTotal, opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
 
-  const memory = planEngine(opts, plan, rows[1] - rows[0]);
+  const memory = planEngine(opts, plan, rows[1] - rows[0], described?.input.slabs);
   const source = described?.input ?? await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);

@@ -98,7 +98,10 @@ export function makeFixtures(dir: string, shape: readonly [number, number, numbe
   return fs.readFileSync(path.join(dir, 'volume.raw'));
 }
 
-/** `tiffcp -c COMPRESSION` of `from` to `to` (`-8` for BigTIFF). */
-export function tiffcp(from: string, to: string, compression: 'lzw' | 'zstd' | 'packbits' | 'zip' | 'none', bigTiff = false): void {
-  execFileSync('tiffcp', [...(bigTiff ? ['-8'] : []), '-c', compression, from, to], { stdio: ['ignore', 'ignore', 'pipe'] });
+/**
+ * `tiffcp OPTIONS from to`: `-c lzw|zstd|packbits|zip` (`zip:2` horizontal predictor, `zip:3` floating-point),
+ * `-8` BigTIFF, `-B` big-endian, `-t -w W -l L` tiles.
+ */
+export function tiffcp(from: string, to: string, options: readonly string[]): void {
+  execFileSync('tiffcp', [...options, from, to], { stdio: ['ignore', 'ignore', 'pipe'] });
 }

@@ -7,10 +7,11 @@
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
 import { Worker } from 'node:worker_threads';
+import { bytesPerElement } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import { product } from '../../core/geometry.ts';
 import type { StoredLayout } from '../../core/layout.ts';
-import { slabPieces, type SlabSource, type SourceFile } from '../../input/slabs.ts';
+import { alignOf, slabPieces, type SlabSource, type SourceFile } from '../../input/slabs.ts';
 import type { VolumeInput } from '../../input/types.ts';
 import { inputSizeError, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
@@ -75,13 +76,25 @@ function depthOf(options: ResolvedConvertOptions): number {
  * written yet) naming the budget that would fit. A second buffer is worth its first touch (page faults over all of
  * it, paid once) only when at least three rows take turns in the two: with two rows it would overlap one read.
  */
-export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number): MemoryPlan {
+export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number, slabs?: SlabSource): MemoryPlan {
   const chunkBytes = product(plan.chunk) * plan.elementSize;
   return planMemory({
     rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth: depthOf(options), maxMemory: options.maxMemory,
-    rowBuffers: rows > 2 ? 2 : 1,
+    rowBuffers: rows > 2 ? 2 : 1, readerBytes: slabs ? readerBytes(slabs) : 0,
     ...(plan.layout.shard ? { shardBytes: plan.layout.chunksPerShard * chunkBytes } : {}),
   });
+}
+
+/**
+ * What one thread's reader holds, measured here: geotiff and a strip or tile being decoded; h5wasm's module
+ * (~34 MiB) and its WebAssembly heap, which grows with the band of chunks read at once (~45 MiB + 7× the band)
+ * and never shrinks.
+ */
+function readerBytes(source: SlabSource): number {
+  const MiB = 2 ** 20;
+  if (source.kind === 'tiff') return 16 * MiB;
+  const band = source.chunkPlanes * source.chunkLines * source.shape[0] * bytesPerElement(source.dtype);
+  return 80 * MiB + 7 * band;
 }
 
 /** Converts `run.rows` with worker threads; rejects with the first failure once every task in flight has ended. */
@@ -217,7 +230,7 @@ function planePieces(row: RowBuffer, buffer: number, source: SlabSource, z0: num
   const bandBytes = row.bandSlabs * row.slabBytes;
   for (let band = 0; band * bandBytes < bytes; band++) {
     const from = start + band * bandBytes;
-    for (const [a, b] of slabPieces(source.shape, source.dtype, from, Math.min(start + bytes, from + bandBytes), size)) {
+    for (const [a, b] of slabPieces(source.shape, source.dtype, from, Math.min(start + bytes, from + bandBytes), size, alignOf(source))) {
       tasks.push({ kind: 'fill', buffer, band, at: a - from, length: b - a, position: a });
     }
   }

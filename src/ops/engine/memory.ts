@@ -24,6 +24,8 @@ export interface MemoryNeeds {
   /** Chunks each thread keeps in flight. */
   readonly depth: number;
   readonly maxMemory: number;
+  /** What each thread's reader of a TIFF or HDF5 input holds (its library, its decode buffers). Default 0. */
+  readonly readerBytes?: number;
 }
 
 export interface MemoryPlan {
@@ -39,7 +41,7 @@ export interface MemoryPlan {
  * value (what empty chunks are compared with) and the shard it is assembling.
  */
 export function threadBytes(n: MemoryNeeds): number {
-  return THREAD_BYTES + (2 * n.depth + 2) * n.chunkBytes + 2 * (n.shardBytes ?? 0);
+  return THREAD_BYTES + (2 * n.depth + 2) * n.chunkBytes + 2 * (n.shardBytes ?? 0) + (n.readerBytes ?? 0);
 }
 
 /**
