@@ -14,3 +14,4 @@ export { CONVERT_OPTIONS, type ConvertOptions, type ResolvedConvertOptions } fro
 export { inspectStore, type StoreInfo } from './ops/inspect.ts';
 export { verifyStore, type VerifyOptions, type VerifyResult } from './ops/verify.ts';
 export { exportStore, type ExportOptions } from './ops/export.ts';
+export { describeInput, type DescribedInput, type PlaneSelection, type VolumeInput } from './input/index.ts';

@@ -16,6 +16,7 @@ test('public exports of src/index.ts', () => {
     bytesPerElement: 'function',
     chunkBounds: 'function',
     convert: 'function',
+    describeInput: 'function',
     dtypeOf: 'function',
     exportStore: 'function',
     fortranCoords: 'function',

@@ -10,7 +10,7 @@ import { invalid, SlabchunkError } from '../core/errors.ts';
 import { formatShape, type Vec3 } from '../core/geometry.ts';
 import { identityOf } from './identity.ts';
 import { planeSlabReader, slabStream, type Hdf5Source, type SlabReader } from './slabs.ts';
-import type { DescribedInput } from './types.ts';
+import type { DescribedInput, PlaneSelection } from './types.ts';
 
 type H5 = typeof import('h5wasm/node').default;
 type H5File = InstanceType<H5['File']>;
@@ -19,7 +19,9 @@ type H5Dataset = InstanceType<H5['Dataset']>;
 let loaded: Promise<H5> | undefined;
 async function h5wasm(): Promise<H5> {
   loaded ??= import('h5wasm/node').then(async ({ default: h5 }) => {
-    await h5.ready;
+    // Without it an HDF5 error (a missing filter, a corrupt chunk) is only printed, and the read returns whatever
+    // the buffer held.
+    (await h5.ready).activate_throwing_error_handler();
     return h5;
   });
   return loaded;
@@ -82,12 +84,34 @@ function datasetsOf(file: H5File): string[] {
   return found;
 }
 
-/** Opens `input` (`file.h5:/dataset`) and checks the dataset: 3-D, a numeric type, readable with the filters h5wasm has. */
-export async function describeHdf5(input: string, file: string, dataset: string | undefined): Promise<DescribedInput> {
+/** HDF5's built-in filters (deflate, shuffle, fletcher32, nbit, scaleoffset): the ones h5wasm decodes. */
+const BUILT_IN_FILTERS = new Set([1, 2, 3, 5, 6]);
+
+function openFile(h5: H5, file: string, fail: (message: string, cause: unknown) => SlabchunkError): H5File {
+  try {
+    return new h5.File(file, 'r');
+  } catch (error) {
+    throw fail(`${file} cannot be opened as HDF5 (${hdf5Reason(error)}): it is truncated or damaged`, error);
+  }
+}
+
+/** h5wasm's errors carry HDF5's whole error stack: its innermost entry says what failed. */
+function hdf5Reason(error: unknown): string {
+  const text = String((error as Error)?.message ?? error);
+  const entries = [...text.matchAll(/#\d+: .* in \w+\(\): (.*)$/gm)];
+  return entries.length > 0 ? `HDF5: ${entries[entries.length - 1]![1]!.trim()}` : text.trim().split('\n')[0]!;
+}
+
+/**
+ * Opens `input` (`file.h5:/dataset`) and checks the dataset: 3-D, a numeric type, only filters h5wasm has, its
+ * first chunk readable.
+ */
+export async function describeHdf5(input: string, file: string, dataset: string | undefined, selection: PlaneSelection = {}): Promise<DescribedInput> {
+  if (selection.channel !== undefined || selection.time !== undefined) throw invalid('--channel and --time pick planes of a multi-channel TIFF; an HDF5 dataset is one 3-D volume: drop them');
   const stat = await fsp.stat(file, { bigint: true });
   if (!isHdf5File(file)) throw invalid(`${file} is not an HDF5 file (no HDF5 signature)`);
   const h5 = await h5wasm();
-  const f = new h5.File(file, 'r');
+  const f = openFile(h5, file, (message, cause) => new SlabchunkError('EINVALID', message, { cause }));
   try {
     if (dataset === undefined) {
       const list = datasetsOf(f);
@@ -103,14 +127,19 @@ export async function describeHdf5(input: string, file: string, dataset: string 
     if (!dtype) throw invalid(`${file}:${dataset} holds ${d.dtype} values; slabchunk reads integers, floats and booleans`);
     const shape: Vec3 = [dims[2]!, dims[1]!, dims[0]!];
     if (shape.some((n) => n === 0)) throw invalid(`${file}:${dataset} is empty (${dims.join('×')})`);
+    const filterList = d.filters as { id: number; name: string }[];
+    const filters = filterList.map((x) => x.name);
+    const foreign = filterList.filter((x) => !BUILT_IN_FILTERS.has(x.id));
+    if (foreign.length > 0) {
+      throw invalid(`${file}:${dataset} is compressed with ${foreign.map((x) => `${x.name} (filter ${x.id})`).join(', ')}, which slabchunk cannot decode; `
+        + 'rewrite it with deflate or none (h5repack -f GZIP=4 IN OUT)');
+    }
     try {
-      // One voxel decodes one chunk: a filter h5wasm lacks fails here, before anything is written.
+      // One voxel decodes one chunk: a damaged file fails here, before anything is written.
       d.slice([[0, 1], [0, 1], [0, 1]]);
     } catch (error) {
-      const filters = (d.filters as { name: string }[]).map((x) => x.name).join(', ');
-      throw invalid(`${file}:${dataset} cannot be read (${(error as Error).message})${filters ? `; its filters are ${filters}: rewrite it with deflate or none (h5repack -f GZIP=4)` : ''}`);
+      throw invalid(`${file}:${dataset} cannot be read (${hdf5Reason(error)}): it is truncated or damaged`);
     }
-    const filters = (d.filters as { name: string }[]).map((x) => x.name);
     const chunks = (d.metadata as { chunks: number[] | null }).chunks;
     const source: Hdf5Source = { kind: 'hdf5', shape, dtype, files: [{ path: file, identity: identityOf(stat) }], dataset,
       // A contiguous dataset is read in bands of ~8 MiB: no chunk to keep whole, and a smaller heap.
@@ -135,7 +164,7 @@ function describeList(list: string[]): string {
 export async function openHdf5Reader(source: Hdf5Source): Promise<SlabReader> {
   const h5 = await h5wasm();
   const { path } = source.files[0];
-  const f = new h5.File(path, 'r');
+  const f = openFile(h5, path, (message, cause) => new SlabchunkError('EREAD', message, { cause, key: path }));
   const d = f.get(source.dataset) as H5Dataset | null;
   if (!d) {
     f.close();
@@ -157,7 +186,7 @@ export async function openHdf5Reader(source: Hdf5Source): Promise<SlabReader> {
         try {
           values = d.slice([[a, b], [c0, c1], []]) as unknown as ArrayBufferView;
         } catch (error) {
-          throw new SlabchunkError('EREAD', `could not read ${path}:${source.dataset} ${planes}: ${(error as Error).message}`, { cause: error, key: path });
+          throw new SlabchunkError('EREAD', `could not read ${path}:${source.dataset} ${planes}: ${hdf5Reason(error)}`, { cause: error, key: path });
         }
         const bandBytes = (c1 - c0) * lineBytes;
         if (values.byteLength !== (b - a) * bandBytes) {

@@ -20,13 +20,17 @@ export function openInput(input: string | Readable, geometry: VolumeGeometry): P
  * which `--shape` and `--dtype` describe. EINVALID names the file and the problem.
  */
 export async function describeInput(input: string | Readable, selection: PlaneSelection = {}): Promise<DescribedInput | undefined> {
+  for (const key of ['channel', 'time'] as const) {
+    const value = selection[key];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw invalid(`--${key} must be an integer ≥ 0. Got: ${String(value)}`);
+  }
   if (typeof input !== 'string' || input === '-') return undefined;
   let stat: fs.Stats;
   try {
     stat = fs.statSync(input);
   } catch (error) {
     const h5 = splitDatasetPath(input);
-    if (h5) return describeHdf5(input, h5.file, h5.dataset);
+    if (h5) return describeHdf5(input, h5.file, h5.dataset, selection);
     if (/[*?[]/.test(input)) return describeTiffFolder(input, selection);
     throw unreadableInput(input, error as NodeJS.ErrnoException);
   }
@@ -40,7 +44,7 @@ export async function describeInput(input: string | Readable, selection: PlaneSe
     fs.closeSync(fd);
   }
   if (isTiffMagic(head)) return describeTiffFile(input, selection);
-  if (isHdf5File(input)) return describeHdf5(input, input, undefined);
+  if (isHdf5File(input)) return describeHdf5(input, input, undefined, selection);
   if (looksLikeTiff(input)) throw invalid(`${input} is named like a TIFF but is not one (it starts with bytes ${[...head].map((b) => b.toString(16).padStart(2, '0')).join(' ')}); give a TIFF, or rename a raw volume`);
   return undefined;
 }

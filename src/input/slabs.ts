@@ -21,6 +21,10 @@ export interface TiffSource {
   readonly dtype: DType;
   readonly files: readonly SourceFile[];
   readonly planes: readonly (readonly [file: number, page: number])[];
+  /** Lines per strip or tile of the first page: reads of part of a plane keep to whole strips. */
+  readonly blockLines: number;
+  /** Decoded bytes of the largest strip or tile: what a reader holds at once besides its output. */
+  readonly blockBytes: number;
 }
 
 /** A 3-D dataset of an HDF5 file, stored (Z, Y, X) in C order: its z-planes are the volume's slabs. */
@@ -90,18 +94,25 @@ export async function openSlabReader(source: SlabSource): Promise<SlabReader> {
 /** Largest run of whole chunks of planes a piece may take to keep to a dataset's chunks. */
 const MAX_ALIGNED_BYTES = 256 * 2 ** 20;
 
+/** How a source is stored: pieces keep its blocks (chunks, strips, tiles) whole, so none is decoded twice. */
+export interface PieceAlignment {
+  /** Planes per block (an HDF5 chunk's depth; 1 for TIFF). */
+  readonly planes: number;
+  /** Lines per block (an HDF5 chunk's or a TIFF strip's or tile's height). */
+  readonly lines: number;
+}
+
 /**
  * Byte ranges `[start, end)` of the volume bytes `[from, to)` (plane-aligned) for readers: whole planes up to
- * about `size` bytes, or runs of lines of one plane when a plane is larger. With `alignPlanes` > 1 (an HDF5
- * dataset chunked that deep in z) pieces are runs of whole chunks, so no chunk is decoded twice, as long as a
- * chunk's planes stay under 256 MiB.
+ * about `size` bytes, or runs of lines of one plane when a plane is larger. Pieces keep to `align`'s blocks: runs
+ * of whole blocks of planes (as long as such a block stays under 256 MiB), and runs of lines of whole blocks.
  */
-export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, size: number, alignPlanes = 1): [number, number][] {
+export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, size: number, align: PieceAlignment = { planes: 1, lines: 1 }): [number, number][] {
   const lineBytes = shape[0] * bytesPerElement(dtype);
   const planeBytes = lineBytes * shape[1];
   const pieces: [number, number][] = [];
-  if (alignPlanes > 1 && alignPlanes * planeBytes <= MAX_ALIGNED_BYTES) {
-    const chunkBytes = alignPlanes * planeBytes;
+  if (align.planes > 1 && align.planes * planeBytes <= MAX_ALIGNED_BYTES) {
+    const chunkBytes = align.planes * planeBytes;
     const step = Math.max(1, Math.floor(size / chunkBytes)) * chunkBytes;
     for (let at = from; at < to;) {
       const end = Math.min(to, (Math.floor(at / chunkBytes) * chunkBytes) + step);
@@ -110,19 +121,25 @@ export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, 
     }
     return pieces;
   }
-  const step = planeBytes <= size ? Math.floor(size / planeBytes) * planeBytes : Math.max(1, Math.floor(size / lineBytes)) * lineBytes;
+  if (planeBytes <= size) {
+    const step = Math.floor(size / planeBytes) * planeBytes;
+    for (let at = from; at < to; at = Math.min(to, at + step)) pieces.push([at, Math.min(to, at + step)]);
+    return pieces;
+  }
+  const blockBytes = Math.max(1, Math.min(align.lines, shape[1])) * lineBytes;
+  const step = Math.max(1, Math.floor(size / blockBytes)) * blockBytes;
   for (let at = from; at < to;) {
-    const planeEnd = (Math.floor(at / planeBytes) + 1) * planeBytes;
-    const end = Math.min(to, at + step, planeBytes <= size ? to : planeEnd);
+    const plane = Math.floor(at / planeBytes) * planeBytes;
+    const end = Math.min(to, plane + planeBytes, plane + Math.floor((at - plane) / blockBytes) * blockBytes + step);
     pieces.push([at, end]);
     at = end;
   }
   return pieces;
 }
 
-/** Planes a piece of `source` keeps together. */
-export function alignOf(source: SlabSource): number {
-  return source.kind === 'hdf5' ? source.chunkPlanes : 1;
+/** How `source` is stored, for {@link slabPieces}. */
+export function alignOf(source: SlabSource): PieceAlignment {
+  return source.kind === 'hdf5' ? { planes: source.chunkPlanes, lines: source.chunkLines } : { planes: 1, lines: source.blockLines };
 }
 
 /** Largest piece a streaming read of a slab source asks for at once. */
@@ -133,6 +150,8 @@ export function slabStream(source: SlabSource, range?: readonly [number, number]
   const total = source.shape[0] * source.shape[1] * source.shape[2] * bytesPerElement(source.dtype);
   const pieces = slabPieces(source.shape, source.dtype, range?.[0] ?? 0, range?.[1] ?? total, STREAM_PIECE, alignOf(source));
   let reader: Promise<SlabReader> | undefined;
+  /** The read in progress: the reader is closed only after it, never under it. */
+  let reading: Promise<unknown> = Promise.resolve();
   let next = 0;
   return new Readable({
     read() {
@@ -143,11 +162,12 @@ export function slabStream(source: SlabSource, range?: readonly [number, number]
         return;
       }
       const dest = Buffer.allocUnsafe(piece[1] - piece[0]);
-      reader.then((r) => r.read(dest, piece[0])).then(() => this.push(dest), (error: unknown) => this.destroy(error as Error));
+      reading = reader.then((r) => r.read(dest, piece[0])).then(() => this.push(dest), (error: unknown) => this.destroy(error as Error));
     },
     destroy(error, callback) {
       if (!reader) return callback(error);
-      reader.then((r) => r.close(), () => undefined).finally(() => callback(error));
+      const opened = reader;
+      void reading.finally(() => opened.then((r) => r.close(), () => undefined)).finally(() => callback(error));
     },
   });
 }

@@ -40,8 +40,11 @@ const POWER: Record<string, number> = {
   'pm': -12, 'Å': -10, 'nm': -9, 'µm': -6, 'um': -6, 'μm': -6, 'mm': -3, 'cm': -2, 'm': 0,
 };
 
-/** The plane layout of an OME-XML ImageDescription (its first image); `file` names this file for TiffData's UUIDs. */
-export function parseOmeXml(xml: string, file: string): PlaneLayout {
+/**
+ * The plane layout of an OME-XML ImageDescription (its first image). `file` names this file in messages;
+ * `isThisFile` says whether a TiffData UUID's FileName is this file (default: the same base name).
+ */
+export function parseOmeXml(xml: string, file: string, isThisFile: (name: string) => boolean = (name) => name === file.split('/').pop()): PlaneLayout {
   const pixelsTag = /<(?:\w+:)?Pixels\b[^>]*>/.exec(xml);
   if (!pixelsTag) throw invalid(`${file}: its OME-XML has no Pixels element`);
   const px = attributesOf(pixelsTag[0]);
@@ -66,7 +69,7 @@ export function parseOmeXml(xml: string, file: string): PlaneLayout {
     const a = attributesOf(whole.slice(0, whole.indexOf('>')));
     const uuid = body ? /<(?:\w+:)?UUID\b([^>]*)>/.exec(body) : null;
     const fileName = uuid ? attributesOf(uuid[1]!).get('FileName') : undefined;
-    if (fileName !== undefined && fileName !== file.split('/').pop()) {
+    if (fileName !== undefined && !isThisFile(fileName)) {
       otherFiles.add(fileName);
       continue;
     }
@@ -116,10 +119,10 @@ export function parseImageJ(text: string): PlaneLayout {
 }
 
 /** The layout an ImageDescription gives, or undefined for a plain description (pages are z). */
-export function planeLayoutOf(description: string | undefined, file: string): PlaneLayout | undefined {
+export function planeLayoutOf(description: string | undefined, file: string, isThisFile?: (name: string) => boolean): PlaneLayout | undefined {
   if (!description) return undefined;
   const text = description.trimStart();
-  if (text.startsWith('<') && /<(?:\w+:)?OME\b/.test(text)) return parseOmeXml(text, file);
+  if (text.startsWith('<') && /<(?:\w+:)?OME\b/.test(text)) return parseOmeXml(text, file, isThisFile);
   if (text.startsWith('ImageJ=')) return parseImageJ(text);
   return undefined;
 }

@@ -7,13 +7,15 @@
  */
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { addDecoder, BaseDecoder, fromFile, getDecoder, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import { addDecoder, BaseDecoder, GeoTIFF, getDecoder, type GeoTIFFImage } from 'geotiff';
 import { bytesPerElement, swapElements } from '../core/dtype.ts';
+import { decodeLzw } from './lzw.ts';
 import { SlabchunkError } from '../core/errors.ts';
 import { planeSlabReader, type SlabReader, type TiffSource } from './slabs.ts';
 
-/** TIFF Compression tag values: deflate (Adobe and the old code). */
+/** TIFF Compression tag values: deflate (Adobe and the old code), LZW. */
 export const DEFLATE_COMPRESSIONS = [8, 32946] as const;
+const LZW_COMPRESSION = 5;
 
 class ZlibDecoder extends BaseDecoder {
   override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
@@ -22,6 +24,16 @@ class ZlibDecoder extends BaseDecoder {
   }
 }
 addDecoder([...DEFLATE_COMPRESSIONS], () => Promise.resolve(ZlibDecoder));
+
+class BoundedLzwDecoder extends BaseDecoder {
+  override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
+    const { tileWidth, tileHeight, bitsPerSample } = this.parameters;
+    const bits = typeof bitsPerSample === 'number' ? bitsPerSample : Number(bitsPerSample[0]);
+    const out = decodeLzw(new Uint8Array(buffer), tileWidth * tileHeight * Math.ceil(bits / 8));
+    return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+  }
+}
+addDecoder(LZW_COMPRESSION, () => Promise.resolve(BoundedLzwDecoder));
 
 /** Files a reader keeps open: a folder of slices is read a few files at a time, in order. */
 const OPEN_FILES = 4;
@@ -40,29 +52,71 @@ interface PageLayout {
   /** Decodes one strip or tile, in the file's byte order (predictor undone, except `swappedPredictor`'s). */
   readonly decoder: BaseDecoder | null;
   /**
-   * A big-endian file's horizontal predictor on multi-byte samples, which geotiff would undo in the machine's byte
-   * order: undone here instead, once the block is little-endian.
+   * A horizontal predictor geotiff would undo wrongly — on a big-endian file's multi-byte samples (in the
+   * machine's byte order) or on 64-bit samples (not at all): undone here instead, once the block is little-endian.
    */
   readonly swappedPredictor: boolean;
 }
 
-interface OpenFile {
-  readonly tiff: GeoTIFF;
-  readonly fd: number;
+interface OpenFile extends OpenedTiff {
   readonly pages: Map<number, Promise<PageLayout>>;
 }
 
-/** Where an uncompressed plane's bytes start when its strips lie end to end, in line order; else null. */
-function directOffset(offsets: ArrayLike<number>, counts: ArrayLike<number>, planeBytes: number): number | null {
-  let total = 0;
-  for (let i = 0; i < offsets.length; i++) {
-    if (Number(offsets[i]) !== Number(offsets[0]) + total) return null;
-    total += Number(counts[i]);
-  }
-  return total >= planeBytes ? Number(offsets[0]) : null;
+/** A TIFF opened for geotiff, over our own descriptor. */
+export interface OpenedTiff {
+  readonly tiff: GeoTIFF;
+  readonly fd: number;
 }
 
-async function pageLayout(image: GeoTIFFImage, planeBytes: number, bitsPerSample: number): Promise<PageLayout> {
+/**
+ * Opens `path` for geotiff with a source of synchronous positioned reads on one descriptor. geotiff's own file
+ * source reads through libuv's pool, where the run's chunk encodes queue: every IFD of every page would wait
+ * behind them. It also zero-fills a read past the end, so a truncated file's strip offsets read as zeros; here
+ * a read past the end comes back short, and geotiff fails on it.
+ */
+export async function openTiffFile(path: string): Promise<OpenedTiff> {
+  const fd = fs.openSync(path, 'r');
+  const read = (offset: number, length: number): ArrayBuffer => {
+    const bytes = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      const n = fs.readSync(fd, bytes, done, length - done, offset + done);
+      if (n === 0) break;
+      done += n;
+    }
+    return bytes.buffer.slice(0, done);
+  };
+  const source = {
+    fetch: (slices: { offset: number; length: number }[]) => Promise.resolve(slices.map((s) => read(s.offset, s.length))),
+    fetchSlice: (slice: { offset: number; length: number }) => Promise.resolve({ ...slice, data: read(slice.offset, slice.length) }),
+    get fileSize() {
+      return fs.fstatSync(fd).size;
+    },
+    close: () => Promise.resolve(),
+  };
+  try {
+    return { tiff: await GeoTIFF.fromSource(source as never), fd };
+  } catch (error) {
+    fs.closeSync(fd);
+    throw error;
+  }
+}
+
+/**
+ * Where an uncompressed plane's bytes start when its strips lie end to end, in line order, each exactly its lines
+ * (no padding between them); else null.
+ */
+function directOffset(offsets: ArrayLike<number>, counts: ArrayLike<number>, rowsPerStrip: number, height: number, lineBytes: number): number | null {
+  let total = 0;
+  for (let i = 0; i < offsets.length; i++) {
+    const rows = Math.min(rowsPerStrip, height - i * rowsPerStrip);
+    if (Number(offsets[i]) !== Number(offsets[0]) + total || Number(counts[i]) !== rows * lineBytes) return null;
+    total += rows * lineBytes;
+  }
+  return total === height * lineBytes ? Number(offsets[0]) : null;
+}
+
+async function pageLayout(image: GeoTIFFImage, lineBytes: number, bitsPerSample: number): Promise<PageLayout> {
   const dir = image.fileDirectory;
   const tiled = !dir.hasTag('StripOffsets');
   const offsets = Array.from(await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets') as ArrayLike<number>, Number);
@@ -70,9 +124,9 @@ async function pageLayout(image: GeoTIFFImage, planeBytes: number, bitsPerSample
   const compression = Number(dir.getValue('Compression') ?? 1);
   const blockWidth = tiled ? image.getTileWidth() : image.getWidth();
   const blockHeight = tiled ? image.getTileHeight() : Math.min(image.getHeight(), Number(dir.getValue('RowsPerStrip') ?? image.getHeight()));
-  const direct = compression === 1 && !tiled ? directOffset(offsets, counts, planeBytes) : null;
+  const direct = compression === 1 && !tiled ? directOffset(offsets, counts, blockHeight, image.getHeight(), lineBytes) : null;
   const predictor = Number(await dir.loadValue('Predictor') ?? 1);
-  const swappedPredictor = predictor === 2 && !image.littleEndian && bitsPerSample > 8;
+  const swappedPredictor = predictor === 2 && bitsPerSample > 8 && (!image.littleEndian || bitsPerSample === 64);
   const decoder = compression === 1 && predictor === 1
     ? null
     : await getDecoder(compression, { tileWidth: blockWidth, tileHeight: blockHeight, predictor: swappedPredictor ? 1 : predictor, bitsPerSample, planarConfiguration: 1 });
@@ -81,7 +135,7 @@ async function pageLayout(image: GeoTIFFImage, planeBytes: number, bitsPerSample
 
 /** A reader of the planes of `source`, for one thread. */
 export function openTiffReader(source: TiffSource): SlabReader {
-  const [width, height] = source.shape;
+  const [width] = source.shape;
   const elementSize = bytesPerElement(source.dtype);
   const lineBytes = width * elementSize;
   const open = new Map<number, Promise<OpenFile>>();
@@ -95,12 +149,12 @@ export function openTiffReader(source: TiffSource): SlabReader {
       return known;
     }
     const { path } = source.files[index]!;
-    const opened = fromFile(path).then((tiff) => ({ tiff, fd: fs.openSync(path, 'r'), pages: new Map<number, Promise<PageLayout>>() }));
+    const opened = openTiffFile(path).then((file) => ({ ...file, pages: new Map<number, Promise<PageLayout>>() }));
     open.set(index, opened);
     if (open.size > OPEN_FILES) {
       const [oldest, file] = open.entries().next().value!;
       open.delete(oldest);
-      void file.then(closeFile, () => undefined);
+      void file.then(closeTiffFile, () => undefined);
     }
     return opened;
   };
@@ -108,7 +162,7 @@ export function openTiffReader(source: TiffSource): SlabReader {
   const layoutOf = (file: OpenFile, page: number): Promise<PageLayout> => {
     let layout = file.pages.get(page);
     if (!layout) {
-      layout = file.tiff.getImage(page).then((image) => pageLayout(image, lineBytes * height, elementSize * 8));
+      layout = file.tiff.getImage(page).then((image) => pageLayout(image, lineBytes, elementSize * 8));
       file.pages.set(page, layout);
     }
     return layout;
@@ -123,8 +177,18 @@ export function openTiffReader(source: TiffSource): SlabReader {
     }
   };
 
+  /** The block decoded last: a read of part of a plane may end inside a strip the next read starts in. */
+  let cached: { layout: PageLayout; index: number; data: Uint8Array } | undefined;
+
   /** One strip or tile, decoded (predictor undone), little-endian. */
   const block = async (file: OpenFile, layout: PageLayout, index: number): Promise<Uint8Array> => {
+    if (cached?.layout === layout && cached.index === index) return cached.data;
+    const data = await decodeBlock(file, layout, index);
+    cached = { layout, index, data };
+    return data;
+  };
+
+  const decodeBlock = async (file: OpenFile, layout: PageLayout, index: number): Promise<Uint8Array> => {
     const stored = new Uint8Array(Number(layout.counts[index]));
     readFully(file.fd, stored, 0, stored.length, Number(layout.offsets[index]));
     const data = layout.decoder ? new Uint8Array(await layout.decoder.decode(stored.buffer)) : stored;
@@ -170,7 +234,7 @@ export function openTiffReader(source: TiffSource): SlabReader {
   };
 
   return planeSlabReader(source, readPlanes, () => {
-    for (const file of open.values()) void file.then(closeFile, () => undefined);
+    for (const file of open.values()) void file.then(closeTiffFile, () => undefined);
     open.clear();
   });
 }
@@ -187,7 +251,7 @@ function undoHorizontalPredictor(data: Uint8Array, width: number, elementSize: 2
   }
 }
 
-function closeFile(file: OpenFile): void {
+/** Closes a file opened by {@link openTiffFile}. */
+export function closeTiffFile(file: OpenedTiff): void {
   fs.closeSync(file.fd);
-  void file.tiff.close();
 }

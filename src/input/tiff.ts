@@ -3,15 +3,17 @@
  * BigTIFF or OME-TIFF whose pages are z. Every page's header is checked before anything is written: size, sample
  * type, one sample per pixel, a compression we decode, data inside the file.
  */
+import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import { fromFile, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
+import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
 import pLimit from 'p-limit';
 import type { DType } from '../core/dtype.ts';
 import { invalid, SlabchunkError } from '../core/errors.ts';
 import { formatShape, type Vec3 } from '../core/geometry.ts';
 import { identityOf } from './identity.ts';
 import { slabStream, type SourceFile, type TiffSource } from './slabs.ts';
+import { closeTiffFile, openTiffFile, type OpenedTiff } from './tiff-read.ts';
 import { planeLayoutOf, type PlaneLayout } from './tiff-meta.ts';
 import type { DescribedInput, PlaneSelection } from './types.ts';
 
@@ -59,7 +61,8 @@ export async function listSlices(input: string): Promise<string[]> {
     throw new SlabchunkError('EINVALID', `cannot read folder ${dir}: ${cause.code ?? cause.message}; check the path`, { cause });
   });
   const match = glob ? globRegExp(path.basename(input)) : TIFF_NAME;
-  const files = names.filter((n) => match.test(n)).sort(naturalCompare).map((n) => path.join(dir, n));
+  // Dotfiles (macOS's ._slice.tif resource forks) are not slices.
+  const files = names.filter((n) => !n.startsWith('.') && match.test(n)).sort(naturalCompare).map((n) => path.join(dir, n));
   if (files.length === 0) throw invalid(glob ? `no file matches ${input}` : `folder ${input} holds no .tif or .tiff files; give a folder of 2-D TIFF slices, a glob, or a file`);
   return files;
 }
@@ -86,6 +89,9 @@ interface PageInfo {
   readonly height: number;
   readonly dtype: DType;
   readonly compression: string;
+  /** Decoded bytes of one strip or tile, and its height in lines. */
+  readonly blockBytes: number;
+  readonly blockLines: number;
 }
 
 const first = (value: unknown, fallback: number): number => {
@@ -105,6 +111,9 @@ function dtypeOf(bits: number, format: number): DType | undefined {
 /** Checks one page and says what it holds; EINVALID naming `where` and the problem. */
 async function checkPage(image: GeoTIFFImage, where: string, fileSize: number): Promise<PageInfo> {
   const dir = image.fileDirectory;
+  const width = image.getWidth();
+  const height = image.getHeight();
+  if (!(width > 0 && height > 0)) throw invalid(`${where} is ${width}×${height} pixels: the file is truncated or damaged`);
   const samples = first(dir.getValue('SamplesPerPixel'), 1);
   if (samples !== 1) throw invalid(`${where} has ${samples} samples per pixel (RGB or multi-sample); slabchunk reads one sample per pixel: split the channels first (e.g. Fiji: Image › Color › Split Channels)`);
   const bits = first(dir.getValue('BitsPerSample'), 1);
@@ -117,28 +126,39 @@ async function checkPage(image: GeoTIFFImage, where: string, fileSize: number): 
   const code = first(dir.getValue('Compression'), 1);
   const compression = COMPRESSIONS.get(code);
   if (!compression) throw invalid(`${where} uses TIFF compression ${code}, which slabchunk does not decode; rewrite it uncompressed, or with LZW, deflate, zstd or PackBits (e.g. tiffcp -c zip IN OUT)`);
+  const predictor = first(await dir.loadValue('Predictor'), 1);
+  if (predictor !== 1 && predictor !== 2 && predictor !== 3) throw invalid(`${where} uses TIFF predictor ${predictor}; slabchunk undoes predictors 2 and 3: rewrite it (tiffcp -c zip:2 IN OUT)`);
+  if (predictor === 3 && format !== 3) throw invalid(`${where} uses the floating-point predictor on ${dtype} samples: the file is damaged`);
+  const orientation = first(await dir.loadValue('Orientation'), 1);
+  if (orientation !== 1) throw invalid(`${where} has Orientation ${orientation} (rows or columns stored flipped or rotated); slabchunk reads top-left images (Orientation 1): rewrite it (e.g. tiffcp, or Fiji) first`);
   const tiled = !dir.hasTag('StripOffsets');
+  const what = tiled ? 'tile' : 'strip';
   const offsets = await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets') as ArrayLike<number> | undefined;
   const counts = await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts') as ArrayLike<number> | undefined;
-  if (!offsets || !counts) throw invalid(`${where} has no ${tiled ? 'tile' : 'strip'} offsets: the file is damaged`);
-  let end = 0;
-  let stored = 0;
-  for (let i = 0; i < offsets.length; i++) {
-    end = Math.max(end, Number(offsets[i]) + Number(counts[i]));
-    stored += Number(counts[i]);
+  if (!offsets || !counts) throw invalid(`${where} has no ${what} offsets: the file is damaged`);
+  const [bw, bh] = tiled ? [image.getTileWidth(), image.getTileHeight()] : [width, Math.min(height, first(dir.getValue('RowsPerStrip'), height))];
+  const blocks = Math.ceil(width / bw) * Math.ceil(height / bh);
+  if (offsets.length !== blocks || counts.length !== blocks) {
+    throw invalid(`${where} lists ${offsets.length} ${what} offsets and ${counts.length} byte counts for the ${blocks} ${what}s of a ${width}×${height} image: the file is truncated or damaged`);
   }
-  if (end > fileSize) throw invalid(`${where}: its image data ends at byte ${end}, past the end of the file (${fileSize} bytes): the file is truncated`);
-  const width = image.getWidth();
-  const height = image.getHeight();
-  if (code === 1 && !tiled && stored < width * height * (bits / 8)) throw invalid(`${where}: its strips hold ${stored} bytes, fewer than a ${width}×${height} plane of ${dtype} needs: the file is damaged`);
-  return { width, height, dtype, compression };
+  const elementSize = bits / 8;
+  for (let i = 0; i < blocks; i++) {
+    const offset = Number(offsets[i]);
+    const count = Number(counts[i]);
+    if (offset < 8 || count <= 0) throw invalid(`${where}: ${what} ${i} is at byte ${offset} with ${count} bytes: the file is truncated or damaged`);
+    if (offset + count > fileSize) throw invalid(`${where}: ${what} ${i} ends at byte ${offset + count}, past the end of the file (${fileSize} bytes): the file is truncated`);
+    // Uncompressed data is read straight into the volume: each strip must hold exactly its rows.
+    const rows = tiled ? bh : Math.min(bh, height - i * bh);
+    if (code === 1 && count < rows * bw * elementSize) throw invalid(`${where}: ${what} ${i} holds ${count} bytes, fewer than its ${bw}×${rows} ${dtype} pixels need: the file is damaged`);
+  }
+  return { width, height, dtype, compression, blockBytes: bw * bh * elementSize, blockLines: bh };
 }
 
-async function openTiff(file: string): Promise<GeoTIFF> {
+async function openTiff(file: string): Promise<OpenedTiff> {
   try {
-    return await fromFile(file);
+    return await openTiffFile(file);
   } catch (error) {
-    throw invalid(`${file} is not a readable TIFF (${(error as Error).message}); give a TIFF file, or a raw volume with --shape and --dtype`);
+    throw invalid(`${file} is not a readable TIFF (${(error as Error).message}): it is truncated or damaged, or not a TIFF`);
   }
 }
 
@@ -162,6 +182,19 @@ function mismatch(where: string, page: PageInfo, want: PageInfo, firstName: stri
   return invalid(`${where} is ${page.width}×${page.height} ${page.dtype}, but ${firstName} is ${want.width}×${want.height} ${want.dtype}: every slice must have the same size and type`);
 }
 
+/** `error` as EINVALID naming `file`, unless it already is one of ours. */
+function damaged(file: string, error: unknown): SlabchunkError {
+  if (error instanceof SlabchunkError) return error;
+  return new SlabchunkError('EINVALID', `${file} cannot be read (${(error as Error).message}): the file is truncated or damaged`, { cause: error });
+}
+
+/** One slice of a folder: one page, checked. */
+async function checkSlice(tiff: GeoTIFF, file: string, src: SourceFile & { size: number }): Promise<{ src: SourceFile & { size: number }; info: PageInfo }> {
+  const pages = await tiff.getImageCount();
+  if (pages !== 1) throw invalid(`${file} has ${pages} pages; a folder of slices must hold one 2-D page per file (convert a multi-page file on its own)`);
+  return { src, info: await checkPage(await tiff.getImage(0), file, src.size) };
+}
+
 /** Files checked at once (headers only). */
 const CHECKS_AT_ONCE = 16;
 
@@ -172,75 +205,116 @@ export async function describeTiffFolder(input: string, selection: PlaneSelectio
   const limit = pLimit(CHECKS_AT_ONCE);
   const checked = await Promise.all(paths.map((file) => limit(async () => {
     const src = await sourceFile(file);
-    const tiff = await openTiff(file);
+    const opened = await openTiff(file);
+    const { tiff } = opened;
     try {
-      const pages = await tiff.getImageCount().catch((error: Error) => {
-        throw invalid(`${file} cannot be read (${error.message}): the file is truncated or damaged`);
-      });
-      if (pages !== 1) throw invalid(`${file} has ${pages} pages; a folder of slices must hold one 2-D page per file (convert a multi-page file on its own)`);
-      return { src, info: await checkPage(await pageOf(tiff, 0, file), file, src.size) };
+      return await checkSlice(tiff, file, src);
+    } catch (error) {
+      throw damaged(file, error);
     } finally {
-      await tiff.close();
+      closeTiffFile(opened);
     }
   })));
   const want = checked[0]!.info;
+
   for (const { src, info } of checked) {
     if (info.width !== want.width || info.height !== want.height || info.dtype !== want.dtype) throw mismatch(src.path, info, want, paths[0]!);
   }
   const compressions = [...new Set(checked.map((c) => c.info.compression))].join('/');
+  // A stray image of the same size (a projection, a flat field) would silently become a plane: name the odd ones.
+  const patterns = new Map<string, string[]>();
+  for (const file of paths) {
+    const pattern = path.basename(file).replace(/\d+/g, '#');
+    patterns.set(pattern, [...patterns.get(pattern) ?? [], path.basename(file)]);
+  }
+  const notes = patterns.size > 1
+    ? [`the slices of ${input} follow ${patterns.size} name patterns (${[...patterns].map(([p, names]) => `${p}: ${names.length} file(s), e.g. ${names[0]}`).join('; ')}); every file is a plane, in natural order: give a glob to pick some`]
+    : [];
   const files = checked.map(({ src }) => ({ path: src.path, identity: src.identity }));
   return described(input, {
     kind: 'tiff', shape: [want.width, want.height, paths.length], dtype: want.dtype, files, planes: files.map((_, i) => [i, 0] as const),
-  }, `${paths.length} TIFF slices (${compressions})`, []);
+    blockLines: want.blockLines, blockBytes: Math.max(...checked.map((c) => c.info.blockBytes)),
+  }, `${paths.length} TIFF slices ${path.basename(paths[0]!)} … ${path.basename(paths.at(-1)!)} (${compressions})`, notes);
 }
 
 /** One multi-page TIFF, BigTIFF or OME-TIFF: its pages (of the chosen channel and time point) are z. */
 export async function describeTiffFile(input: string, selection: PlaneSelection): Promise<DescribedInput> {
   const src = await sourceFile(input);
-  const tiff = await openTiff(input);
+  const opened = await openTiff(input);
+  const { tiff } = opened;
   try {
     const count = await tiff.getImageCount().catch((error: Error) => {
       throw invalid(`${input} cannot be read (${error.message}): the file is truncated or damaged`);
     });
     const page0 = await pageOf(tiff, 0, input);
     const description = await page0.fileDirectory.loadValue('ImageDescription') as string | undefined;
-    const layout = planeLayoutOf(description, input);
+    // A FileName in OME-XML names this file when it does not name a file beside it (a renamed single-file OME-TIFF).
+    const isThisFile = (name: string) => name === path.basename(input) || !fs.existsSync(path.join(path.dirname(input), name));
+    const layout = planeLayoutOf(description, input, isThisFile);
     const { pages, what, notes } = selectPlanes(input, layout, count, selection);
+    const shaped = tifffileShape(description);
+    if (!layout && shaped && shaped.length > 3) {
+      notes.push(`${input}'s description gives the shape ${JSON.stringify(shaped)}: its ${count} pages are read as ${count} z-planes; if they interleave channels or time points, split them first`);
+    }
     const where = (p: number) => `${input} page ${p}`;
     const want = await checkPage(page0, where(0), src.size);
     const compressions = new Set<string>();
+    let blockBytes = want.blockBytes;
     for (const p of new Set(pages)) {
-      if (p >= count) throw invalid(`${input}: its ${layout?.kind === 'ome' ? 'OME-XML' : 'ImageJ header'} places a plane on page ${p}, but the file has ${count} pages: it is truncated or its metadata is wrong`);
       const info = await checkPage(await pageOf(tiff, p, where(p)), where(p), src.size);
       if (info.width !== want.width || info.height !== want.height || info.dtype !== want.dtype) throw mismatch(where(p), info, want, where(0));
       compressions.add(info.compression);
+      blockBytes = Math.max(blockBytes, info.blockBytes);
     }
     const bigTiff = (tiff as unknown as { bigTiff?: boolean }).bigTiff === true;
     const kind = `${layout?.kind === 'ome' ? 'OME-' : layout?.kind === 'imagej' ? 'ImageJ ' : 'multi-page '}${bigTiff ? 'BigTIFF' : 'TIFF'}`;
     return described(input, {
       kind: 'tiff', shape: [want.width, want.height, pages.length], dtype: want.dtype,
-      files: [{ path: src.path, identity: src.identity }], planes: pages.map((p) => [0, p] as const),
+      files: [{ path: src.path, identity: src.identity }], planes: pages.map((p) => [0, p] as const), blockLines: want.blockLines, blockBytes,
     }, `${kind}, ${pages.length} of ${count} pages${what} (${[...compressions].join('/')})`, notes, layout);
+  } catch (error) {
+    throw damaged(input, error);
   } finally {
-    await tiff.close();
+    closeTiffFile(opened);
+  }
+}
+
+/** The array shape tifffile records in a plain ImageDescription (`{"shape": [...]}`), if any. */
+function tifffileShape(description: string | undefined): number[] | undefined {
+  if (!description?.trimStart().startsWith('{')) return undefined;
+  try {
+    const shape = (JSON.parse(description) as { shape?: unknown }).shape;
+    return Array.isArray(shape) && shape.every((n) => Number.isInteger(n)) ? shape as number[] : undefined;
+  } catch {
+    return undefined;
   }
 }
 
 /** The pages of the chosen channel and time point, in z order, and what the summary and notes say of the choice. */
 function selectPlanes(file: string, layout: PlaneLayout | undefined, count: number, { channel, time }: PlaneSelection): { pages: number[]; what: string; notes: string[] } {
-  if (!layout || (layout.sizeC === 1 && layout.sizeT === 1)) {
+  if (!layout) {
     if ((channel ?? 0) > 0 || (time ?? 0) > 0) throw invalid(`${file} has one channel and one time point; drop --channel and --time`);
-    const sizeZ = layout ? layout.sizeZ : count;
-    return { pages: Array.from({ length: sizeZ }, (_, z) => layout ? layout.pageOf(z, 0, 0) : z), what: '', notes: [] };
+    return { pages: Array.from({ length: count }, (_, z) => z), what: '', notes: [] };
   }
-  if (layout.otherFiles) throw invalid(`${file} is part of a multi-file OME-TIFF (its planes are also in ${layout.otherFiles.join(', ')}); slabchunk reads single-file OME-TIFFs`);
+  const several = layout.sizeC > 1 || layout.sizeT > 1;
+  if (!several && ((channel ?? 0) > 0 || (time ?? 0) > 0)) throw invalid(`${file} has one channel and one time point; drop --channel and --time`);
   const c = channel ?? 0;
   const t = time ?? 0;
   if (c >= layout.sizeC) throw invalid(`--channel ${c} is outside ${file}'s channels 0…${layout.sizeC - 1}`);
   if (t >= layout.sizeT) throw invalid(`--time ${t} is outside ${file}'s time points 0…${layout.sizeT - 1}`);
   const pages = Array.from({ length: layout.sizeZ }, (_, z) => layout.pageOf(z, c, t));
   const missing = pages.indexOf(-1);
-  if (missing >= 0) throw invalid(`${file}: its OME-XML maps no page to plane z=${missing}, c=${c}, t=${t}`);
+  if (missing >= 0) {
+    if (layout.otherFiles) throw invalid(`${file} is part of a multi-file OME-TIFF (plane z=${missing}, c=${c}, t=${t} is in ${layout.otherFiles.join(' or ')}); slabchunk reads single-file OME-TIFFs`);
+    throw invalid(`${file}: its OME-XML maps no page to plane z=${missing}, c=${c}, t=${t}`);
+  }
+  const beyond = pages.find((p) => p >= count);
+  if (beyond !== undefined) {
+    throw invalid(layout.kind === 'imagej'
+      ? `${file} is an ImageJ stack of ${layout.sizeZ * layout.sizeC * layout.sizeT} planes with ${count} IFDs (ImageJ writes one IFD for stacks over 4 GiB); slabchunk needs one IFD per plane: save it as OME-TIFF or BigTIFF (Fiji: File › Export › Bio-Formats)`
+      : `${file}: its OME-XML places a plane on page ${beyond}, but the file has ${count} pages: it is truncated or its metadata is wrong`);
+  }
+  if (!several) return { pages, what: '', notes: [] };
   const notes = channel === undefined || time === undefined
     ? [`${file} holds ${layout.sizeC} channel(s) and ${layout.sizeT} time point(s); converting channel ${c}, time point ${t} (choose with --channel and --time)`]
     : [];

@@ -104,7 +104,11 @@ export async function convert(input: string | Readable, output: string, options:
  */
 export async function prepareConvert(input: string | Readable, output: string, options: ConvertRunOptions): Promise<PreparedConvert> {
   // A TIFF or HDF5 input says its own shape and dtype; the options may only repeat them.
-  const described = await describeInput(input, { channel: options.channel, time: options.time });
+  const selection = {
+    channel: options.channel === undefined ? undefined : checkOption('channel', options.channel),
+    time: options.time === undefined ? undefined : checkOption('time', options.time),
+  };
+  const described = await describeInput(input, selection);
   const opts = resolveConvertOptions(described ? optionsFromFile(options, described) : rawOptions(options));
   // One layout for the plan, the store and every worker.
   const layout = storedLayout(opts);

@@ -1,11 +1,14 @@
 /** `verifyStore()`: re-reads the input and the store and names every chunk that differs or cannot be read back. */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
 import { Writable, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { bytesPerElement } from '../core/dtype.ts';
 import type { DType } from '../core/dtype.ts';
 import { invalid, SlabchunkError, wrapError } from '../core/errors.ts';
 import { formatShape, volumeBytes, type Order, type Vec3 } from '../core/geometry.ts';
-import { describeInput, openInput, type DescribedInput } from '../input/index.ts';
+import { describeInput, openInput, type DescribedInput, type PlaneSelection } from '../input/index.ts';
+import { SLABCHUNK_DIR } from '../zarr/stores/lock.ts';
 import { Chunker } from '../stream/chunker.ts';
 import type { ChunkRecord } from '../stream/record.ts';
 import { taskPool } from '../stream/task-pool.ts';
@@ -17,7 +20,7 @@ export interface VerifyOptions {
   endian?: Endian;
   /** Bytes to skip at the start of the input. Default 0. */
   header?: number;
-  /** The channel and time point of a multi-channel or multi-time-point TIFF input, as converted. Default 0. */
+  /** The channel and time point of a multi-channel or multi-time-point TIFF input. Default: those the store was converted from. */
   channel?: number;
   time?: number;
   /** Chunks compared at once. Default as `convert`'s concurrency. */
@@ -45,7 +48,7 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   const header = resolveOption('header', options.header)!;
   const concurrency = resolveOption('concurrency', options.concurrency, { chunk, dtype })!;
   const bytesTotal = volumeBytes(shape, bytesPerElement(dtype));
-  const described = await describeInput(input, { channel: options.channel, time: options.time });
+  const described = await describeInput(input, { ...await convertedPlanes(storePath), ...definedOf(options) });
   if (described) checkDescribed(described, storePath, shape, dtype, inputOrder, options);
   else if (options.channel !== undefined || options.time !== undefined) throw invalid('--channel and --time pick planes of a TIFF input; the input is raw bytes: drop them');
   const opened = described?.input ?? await openInput(input, { shape, dtype, header });
@@ -102,6 +105,18 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   }
   const inOrder = <T>(found: Map<number, T>): T[] => [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, v]) => v);
   return { chunksCompared, differing: inOrder(differing), damaged: inOrder(damaged) };
+}
+
+/** The channel and time point the store was converted from (its job record), so verify reads the same planes. */
+async function convertedPlanes(storePath: string): Promise<PlaneSelection> {
+  const text = await fsp.readFile(path.join(storePath, SLABCHUNK_DIR, 'job.json'), 'utf8').catch(() => undefined);
+  if (text === undefined) return {};
+  const job = JSON.parse(text) as { inputFormat?: string; inputChannel?: number; inputTime?: number };
+  return job.inputFormat === 'tiff' && (job.inputChannel || job.inputTime) ? { channel: job.inputChannel ?? 0, time: job.inputTime ?? 0 } : {};
+}
+
+function definedOf({ channel, time }: VerifyOptions): PlaneSelection {
+  return { ...(channel !== undefined ? { channel } : {}), ...(time !== undefined ? { time } : {}) };
 }
 
 /** A TIFF or HDF5 input must hold the store's volume: ESIZE / EINVALID naming both. */

@@ -24,7 +24,7 @@ export async function checkJoinable(store: Store, docs: Readonly<Record<string, 
     });
     if (existing !== undefined && !Buffer.from(existing).equals(Buffer.from(text))) {
       throw new SlabchunkError('ESTORE', `${store.location} was written with other options (its ${key} differs from this run's); `
-        + 'use the same --shape, --dtype, --chunk, --shard, --codec, --zarr-format, --fill, --input-order, --endian and --header, or another store', { key });
+        + 'use the same --shape, --dtype, --chunk, --shard, --codec, --zarr-format, --fill, --input-order, --endian, --header, --channel and --time, or another store', { key });
     }
   }
 }

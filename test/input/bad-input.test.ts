@@ -5,12 +5,13 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SlabchunkError } from '../../src/core/errors.ts';
 import { convert } from '../../src/ops/convert.ts';
-import { slabchunk } from '../lib/cli.ts';
+import { slabchunk, spawnSlabchunk } from '../lib/cli.ts';
 import { fixturesMissing, makeFixtures } from '../lib/formats.ts';
 import { assertSameTree, markedRows } from '../lib/trees.ts';
 
@@ -97,6 +98,50 @@ bad('unsupported compression, RGB pixels, conflicting --shape / --dtype, raw-onl
   const ok = await slabchunk(['convert', path.join(dir, 'multi.tif'), path.join(dir, 'same.zarr'), '--shape', '24,20,6', '--dtype', 'uint16', '--no-progress']);
   assert.is(ok.code, 0, ok.stderr);
   assert.match(ok.stderr, /read from .*multi\.tif: multi-page TIFF, 6 of 6 pages \(uncompressed\), 24×20×6 uint16/);
+});
+
+bad('damage the headers do not show: a plugin filter, a corrupt HDF5 chunk, a TIFF cut at its tail, a corrupt LZW strip', async () => {
+  if (missing) return console.log(`  skipped: ${missing}`);
+  const at = path.join(dir, 'damage');
+  fs.mkdirSync(at);
+  execFileSync('/usr/bin/python3', ['-c', `
+import numpy as np, h5py
+v = (np.arange(8 * 40 * 40) % 4099).astype('<u2').reshape(8, 40, 40)
+with h5py.File('${at}/lzf.h5', 'w') as f: f.create_dataset('d', data=v, chunks=(4, 16, 16), compression='lzf')
+with h5py.File('${at}/gz.h5', 'w') as f: f.create_dataset('d', data=v, chunks=(4, 16, 16), compression='gzip')
+`]);
+  // h5wasm lacks lzf: refused by its filter id, before anything is written (h5wasm would return garbage).
+  await refused([`${path.join(at, 'lzf.h5')}:/d`], [/compressed with lzf \(filter 32000\), which slabchunk cannot decode/, /h5repack/]);
+
+  // A chunk past the first one damaged: the run fails naming HDF5's reason, and no row holding it is marked.
+  const gz = fs.readFileSync(path.join(at, 'gz.h5'));
+  for (let i = Math.floor(gz.length / 2); i < Math.floor(gz.length / 2) + 200; i++) gz[i]! ^= 0x5a;
+  fs.writeFileSync(path.join(at, 'gzbad.h5'), gz);
+  const store = path.join(at, 'gzbad.zarr');
+  const ran = await slabchunk(['convert', `${path.join(at, 'gzbad.h5')}:/d`, store, '--chunk', '16,16,4', '--no-progress']);
+  assert.is(ran.code, 1, ran.stderr);
+  assert.match(ran.stderr, /could not read .*gzbad\.h5:\/d planes z=\d…\d+: HDF5: /);
+  if (fs.existsSync(store)) assert.ok(markedRows(store).length < 2, 'the row with the damaged chunk is not marked');
+
+  // libtiff writes pixels first and the IFD last: cut at the tail, the strip offsets are gone.
+  const tail = path.join(at, 'tail.tif');
+  execFileSync('tiffcp', ['-r', '1', path.join(dir, 'multi.tif'), path.join(at, 'rows.tif')]);
+  const rows = fs.readFileSync(path.join(at, 'rows.tif'));
+  fs.writeFileSync(tail, rows.subarray(0, rows.length - 20));
+  await refused([tail], [/tail\.tif/, /truncated|damaged/]);
+
+  // A damaged LZW strip fails the run with a message; geotiff's own decoder looped until V8 aborted the process.
+  const lzw = path.join(at, 'lzw.tif');
+  execFileSync('tiffcp', ['-c', 'lzw', path.join(dir, 'multi.tif'), lzw]);
+  const bytes = fs.readFileSync(lzw);
+  const firstStrip = bytes.readUInt32LE(4) > 64 ? 8 : 0;
+  for (let i = firstStrip + 40; i < firstStrip + 400 && i < bytes.length; i++) bytes[i]! = (i * 37) & 0xff;
+  fs.writeFileSync(lzw, bytes);
+  const child = spawnSlabchunk(['convert', lzw, path.join(at, 'lzw.zarr'), '--no-progress'], { killAfterMs: 60_000 });
+  const exit = await child.exited;
+  assert.is(exit.signal, null, `no crash: ${exit.stderr.slice(-400)}`);
+  assert.ok(exit.code === 1 || exit.code === 2, `a clean failure (exit ${exit.code}): ${exit.stderr.slice(-400)}`);
+  assert.match(exit.stderr, /lzw\.tif/);
 });
 
 bad('a TIFF truncated mid-run fails the run, keeps finished rows; --resume after the file is whole ends byte-identical', async () => {

@@ -86,15 +86,18 @@ export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, r
 }
 
 /**
- * What one thread's reader holds, measured here: geotiff and a strip or tile being decoded; h5wasm's module
- * (~34 MiB) and its WebAssembly heap, which grows with the band of chunks read at once (~45 MiB + 7× the band)
+ * What one thread's reader holds, measured here: geotiff, and a strip or tile stored and decoded; h5wasm's module
+ * (~34 MiB) and its WebAssembly heap, which grows with the block of chunks read at once (~45 MiB + 7× the block)
  * and never shrinks.
  */
 function readerBytes(source: SlabSource): number {
   const MiB = 2 ** 20;
-  if (source.kind === 'tiff') return 16 * MiB;
-  const band = source.chunkPlanes * source.chunkLines * source.shape[0] * bytesPerElement(source.dtype);
-  return 80 * MiB + 7 * band;
+  if (source.kind === 'tiff') return 8 * MiB + 3 * source.blockBytes;
+  const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
+  const planeBytes = lineBytes * source.shape[1];
+  // Chunks too deep for a piece to hold whole (slabPieces' 256 MiB) are read a piece of planes at a time.
+  const planes = source.chunkPlanes * planeBytes <= 256 * MiB ? source.chunkPlanes : Math.max(1, Math.floor(PIECE_BYTES / planeBytes));
+  return 80 * MiB + 7 * planes * source.chunkLines * lineBytes;
 }
 
 /** Converts `run.rows` with worker threads; rejects with the first failure once every task in flight has ended. */

@@ -59,7 +59,10 @@ port.on('message', (message: ToWorker) => {
     const mine = ++generation;
     void start(message.job).then(
       (started) => {
-        if (mine !== generation) return;
+        if (mine !== generation) {
+          started.slabs?.close();
+          return;
+        }
         run = started;
         post({ type: 'ready' });
       },
