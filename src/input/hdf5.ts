@@ -9,7 +9,7 @@ import { bytesPerElement, type DType } from '../core/dtype.ts';
 import { invalid, SlabchunkError } from '../core/errors.ts';
 import { formatShape, type Vec3 } from '../core/geometry.ts';
 import { identityOf } from './identity.ts';
-import { planeSlabReader, slabStream, type Hdf5Source, type SlabReader } from './slabs.ts';
+import { slabStream, type Hdf5Source, type SlabReader } from './slabs.ts';
 import type { DescribedInput, PlaneSelection } from './types.ts';
 
 type H5 = typeof import('h5wasm/node').default;
@@ -171,30 +171,33 @@ export async function openHdf5Reader(source: Hdf5Source): Promise<SlabReader> {
     throw new SlabchunkError('EREAD', `${path} no longer has dataset ${source.dataset}`, { key: path });
   }
   const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
-  return planeSlabReader(source, async (z0, z1, y0, y1, dest) => {
-    const planeBytes = (y1 - y0) * lineBytes;
-    // Whole planes are read a block of chunks at a time (the chunks' depth in z, their height in y): each chunk
-    // is decoded once, and what h5wasm allocates in its heap (which never shrinks) is one such block.
-    const depth = z1 - z0 === 1 ? 1 : source.chunkPlanes;
-    const band = z1 - z0 === 1 ? y1 - y0 : source.chunkLines;
-    for (let a = z0; a < z1; a = Math.min(z1, (Math.floor(a / depth) + 1) * depth)) {
-      const b = Math.min(z1, (Math.floor(a / depth) + 1) * depth);
-      const planes = b - a === 1 ? `plane z=${a}` : `planes z=${a}…${b - 1}`;
-      for (let c0 = y0; c0 < y1; c0 += band) {
-        const c1 = Math.min(y1, c0 + band);
-        let values: ArrayBufferView;
-        try {
-          values = d.slice([[a, b], [c0, c1], []]) as unknown as ArrayBufferView;
-        } catch (error) {
-          throw new SlabchunkError('EREAD', `could not read ${path}:${source.dataset} ${planes}: ${hdf5Reason(error)}`, { cause: error, key: path });
+  return {
+    async read({ z0, z1, y0, y1 }, dest, planeStride) {
+      // Read a block of chunks at a time (their depth in z, their height in y): each chunk is decoded once, and
+      // what h5wasm allocates in its heap (which never shrinks) is one such block.
+      const depth = source.chunkPlanes;
+      for (let a = z0; a < z1;) {
+        const b = Math.min(z1, (Math.floor(a / depth) + 1) * depth);
+        const planes = b - a === 1 ? `plane z=${a}` : `planes z=${a}…${b - 1}`;
+        for (let c0 = y0; c0 < y1;) {
+          const c1 = Math.min(y1, (Math.floor(c0 / source.chunkLines) + 1) * source.chunkLines);
+          let values: ArrayBufferView;
+          try {
+            values = d.slice([[a, b], [c0, c1], []]) as unknown as ArrayBufferView;
+          } catch (error) {
+            throw new SlabchunkError('EREAD', `could not read ${path}:${source.dataset} ${planes}: ${hdf5Reason(error)}`, { cause: error, key: path });
+          }
+          const bandBytes = (c1 - c0) * lineBytes;
+          if (values.byteLength !== (b - a) * bandBytes) {
+            throw new SlabchunkError('EREAD', `${path}:${source.dataset} ${planes} read as ${values.byteLength} bytes, not ${(b - a) * bandBytes}`, { key: path });
+          }
+          const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
+          for (let z = a; z < b; z++) dest.set(bytes.subarray((z - a) * bandBytes, (z - a + 1) * bandBytes), (z - z0) * planeStride + (c0 - y0) * lineBytes);
+          c0 = c1;
         }
-        const bandBytes = (c1 - c0) * lineBytes;
-        if (values.byteLength !== (b - a) * bandBytes) {
-          throw new SlabchunkError('EREAD', `${path}:${source.dataset} ${planes} read as ${values.byteLength} bytes, not ${(b - a) * bandBytes}`, { key: path });
-        }
-        const bytes = new Uint8Array(values.buffer, values.byteOffset, values.byteLength);
-        for (let z = a; z < b; z++) dest.set(bytes.subarray((z - a) * bandBytes, (z - a + 1) * bandBytes), (z - z0) * planeBytes + (c0 - y0) * lineBytes);
+        a = b;
       }
-    }
-  }, () => f.close());
+    },
+    close: () => f.close(),
+  };
 }

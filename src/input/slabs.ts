@@ -14,13 +14,16 @@ export interface SourceFile {
   readonly identity: FileIdentity;
 }
 
-/** Planes of TIFF files: plane z is page `planes[z][1]` of file `planes[z][0]`. */
+/**
+ * Planes of TIFF files: plane z is page `planes[z][1]` of file `planes[z][0]`, its IFD at byte `planes[z][2]`
+ * (readers parse the one IFD they need: memory stays flat however many pages a file has).
+ */
 export interface TiffSource {
   readonly kind: 'tiff';
   readonly shape: Vec3;
   readonly dtype: DType;
   readonly files: readonly SourceFile[];
-  readonly planes: readonly (readonly [file: number, page: number])[];
+  readonly planes: readonly (readonly [file: number, page: number, ifd: number])[];
   /** Lines per strip or tile of the first page: reads of part of a plane keep to whole strips. */
   readonly blockLines: number;
   /** Decoded bytes of the largest strip or tile: what a reader holds at once besides its output. */
@@ -42,47 +45,22 @@ export interface Hdf5Source {
 
 export type SlabSource = TiffSource | Hdf5Source;
 
+/** Lines `[y0, y1)` of planes `[z0, z1)`: what one read of a TIFF or HDF5 input fills. */
+export interface PlaneBlock {
+  readonly z0: number;
+  readonly z1: number;
+  readonly y0: number;
+  readonly y1: number;
+}
+
 /** Reads a {@link SlabSource}'s voxels, little-endian, x fastest. */
 export interface SlabReader {
   /**
-   * Fills `dest` with the volume's bytes from `start` on. The range is whole x-lines, within one plane or whole
-   * planes ({@link slabPieces} cuts such ranges).
+   * Fills `block` into `dest`: line `y` of plane `z` at `(z - z0) * planeStride + (y - y0) * lineBytes`. With a
+   * stride of the plane's bytes a block lands where it sits in a row of slabs; with `(y1 - y0) * lineBytes`, packed.
    */
-  read(dest: Uint8Array, start: number): Promise<void>;
+  read(block: PlaneBlock, dest: Uint8Array, planeStride: number): Promise<void>;
   close(): void;
-}
-
-/**
- * Lines `[y0, y1)` of planes `[z0, z1)` into `dest`: what a format module implements. Either one plane
- * (`z1 = z0 + 1`) or whole planes (`y0 = 0`, `y1` = the plane's height).
- */
-export type PlaneReader = (z0: number, z1: number, y0: number, y1: number, dest: Uint8Array) => Promise<void>;
-
-/** A {@link SlabReader} over a format's plane reader: a range is read as its whole planes at once, plus partial ones. */
-export function planeSlabReader(source: SlabSource, readPlanes: PlaneReader, close: () => void): SlabReader {
-  const height = source.shape[1];
-  const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
-  const planeBytes = lineBytes * height;
-  return {
-    async read(dest, start) {
-      for (let at = 0; at < dest.length;) {
-        const z = Math.floor((start + at) / planeBytes);
-        const y0 = ((start + at) % planeBytes) / lineBytes;
-        const left = dest.length - at;
-        if (y0 === 0 && left >= planeBytes) {
-          const planes = Math.floor(left / planeBytes);
-          await readPlanes(z, z + planes, 0, height, dest.subarray(at, at + planes * planeBytes));
-          at += planes * planeBytes;
-          continue;
-        }
-        const y1 = Math.min(height, y0 + left / lineBytes);
-        const n = (y1 - y0) * lineBytes;
-        await readPlanes(z, z + 1, y0, y1, dest.subarray(at, at + n));
-        at += n;
-      }
-    },
-    close,
-  };
 }
 
 /** Opens a reader of `source` (the format's library is loaded on first use). */
@@ -91,64 +69,63 @@ export async function openSlabReader(source: SlabSource): Promise<SlabReader> {
   return (await import('./hdf5.ts')).openHdf5Reader(source);
 }
 
-/** Largest run of whole chunks of planes a piece may take to keep to a dataset's chunks. */
+/** Largest run of whole chunks of planes a block may take to keep to a dataset's chunks. */
 const MAX_ALIGNED_BYTES = 256 * 2 ** 20;
 
-/** How a source is stored: pieces keep its blocks (chunks, strips, tiles) whole, so none is decoded twice. */
-export interface PieceAlignment {
-  /** Planes per block (an HDF5 chunk's depth; 1 for TIFF). */
+/** How a source is stored: blocks keep its chunks, strips and tiles whole, so none is decoded twice. */
+export interface BlockAlignment {
+  /** Planes per stored block (an HDF5 chunk's depth; 1 for TIFF). */
   readonly planes: number;
-  /** Lines per block (an HDF5 chunk's or a TIFF strip's or tile's height). */
+  /** Lines per stored block (an HDF5 chunk's or a TIFF strip's or tile's height). */
   readonly lines: number;
 }
 
 /**
- * Byte ranges `[start, end)` of the volume bytes `[from, to)` (plane-aligned) for readers: whole planes up to
- * about `size` bytes, or runs of lines of one plane when a plane is larger. Pieces keep to `align`'s blocks: runs
- * of whole blocks of planes (as long as such a block stays under 256 MiB), and runs of lines of whole blocks.
+ * Planes `[z0, z1)` cut into blocks of about `size` bytes for readers. Runs of planes keep to `align.planes`
+ * (whole chunks of planes, as long as such a run stays under 256 MiB); a run larger than `size` is cut into bands
+ * of lines that keep to `align.lines`, so that threads share the decoding of even one deep chunk. `contiguous`
+ * blocks (a stream's pieces) are whole planes or lines of one plane: a run of several planes is not cut in y.
  */
-export function slabPieces(shape: Vec3, dtype: DType, from: number, to: number, size: number, align: PieceAlignment = { planes: 1, lines: 1 }): [number, number][] {
+export function slabBlocks(shape: Vec3, dtype: DType, z0: number, z1: number, size: number, align: BlockAlignment = { planes: 1, lines: 1 }, contiguous = false): PlaneBlock[] {
+  const height = shape[1];
   const lineBytes = shape[0] * bytesPerElement(dtype);
-  const planeBytes = lineBytes * shape[1];
-  const pieces: [number, number][] = [];
-  if (align.planes > 1 && align.planes * planeBytes <= MAX_ALIGNED_BYTES) {
-    const chunkBytes = align.planes * planeBytes;
-    const step = Math.max(1, Math.floor(size / chunkBytes)) * chunkBytes;
-    for (let at = from; at < to;) {
-      const end = Math.min(to, (Math.floor(at / chunkBytes) * chunkBytes) + step);
-      pieces.push([at, end]);
-      at = end;
+  const planeBytes = lineBytes * height;
+  const aligned = align.planes > 1 && align.planes * planeBytes <= MAX_ALIGNED_BYTES;
+  // Planes per run: whole chunks of planes, or as many planes as fit in `size` (at least one).
+  const run = aligned ? Math.max(1, Math.floor(size / (align.planes * planeBytes))) * align.planes : Math.max(1, Math.floor(size / planeBytes));
+  const lines = Math.max(1, Math.min(align.lines, height));
+  const blocks: PlaneBlock[] = [];
+  for (let a = z0; a < z1;) {
+    const b = Math.min(z1, aligned ? (Math.floor(a / align.planes) * align.planes) + run : a + run);
+    const depth = b - a;
+    if (depth * planeBytes <= size || (contiguous && depth > 1)) blocks.push({ z0: a, z1: b, y0: 0, y1: height });
+    else {
+      const band = Math.max(1, Math.floor(size / (depth * lines * lineBytes))) * lines;
+      for (let y = 0; y < height; y += band) blocks.push({ z0: a, z1: b, y0: y, y1: Math.min(height, y + band) });
     }
-    return pieces;
+    a = b;
   }
-  if (planeBytes <= size) {
-    const step = Math.floor(size / planeBytes) * planeBytes;
-    for (let at = from; at < to; at = Math.min(to, at + step)) pieces.push([at, Math.min(to, at + step)]);
-    return pieces;
-  }
-  const blockBytes = Math.max(1, Math.min(align.lines, shape[1])) * lineBytes;
-  const step = Math.max(1, Math.floor(size / blockBytes)) * blockBytes;
-  for (let at = from; at < to;) {
-    const plane = Math.floor(at / planeBytes) * planeBytes;
-    const end = Math.min(to, plane + planeBytes, plane + Math.floor((at - plane) / blockBytes) * blockBytes + step);
-    pieces.push([at, end]);
-    at = end;
-  }
-  return pieces;
+  return blocks;
 }
 
-/** How `source` is stored, for {@link slabPieces}. */
-export function alignOf(source: SlabSource): PieceAlignment {
+/** How `source` is stored, for {@link slabBlocks}. */
+export function alignOf(source: SlabSource): BlockAlignment {
   return source.kind === 'hdf5' ? { planes: source.chunkPlanes, lines: source.chunkLines } : { planes: 1, lines: source.blockLines };
 }
 
 /** Largest piece a streaming read of a slab source asks for at once. */
 const STREAM_PIECE = 4 * 2 ** 20;
 
-/** The volume's bytes `[start, end)` as a stream, read piece by piece (backpressure honoured: one piece ahead). */
+/**
+ * The volume's bytes `[start, end)` (whole planes; all of them by default) as a stream, read block by block, one
+ * block ahead.
+ */
 export function slabStream(source: SlabSource, range?: readonly [number, number]): Readable {
-  const total = source.shape[0] * source.shape[1] * source.shape[2] * bytesPerElement(source.dtype);
-  const pieces = slabPieces(source.shape, source.dtype, range?.[0] ?? 0, range?.[1] ?? total, STREAM_PIECE, alignOf(source));
+  const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
+  const planeBytes = lineBytes * source.shape[1];
+  if (range && (range[0] % planeBytes !== 0 || range[1] % planeBytes !== 0)) throw new RangeError(`a TIFF or HDF5 input is read by whole planes of ${planeBytes} bytes; got bytes ${range[0]}…${range[1]}`);
+  const [z0, z1] = range ? [range[0] / planeBytes, range[1] / planeBytes] : [0, source.shape[2]];
+  const blocks = slabBlocks(source.shape, source.dtype, z0, z1, STREAM_PIECE, alignOf(source), true);
   let reader: Promise<SlabReader> | undefined;
   /** The read in progress: the reader is closed only after it, never under it. */
   let reading: Promise<unknown> = Promise.resolve();
@@ -156,13 +133,14 @@ export function slabStream(source: SlabSource, range?: readonly [number, number]
   return new Readable({
     read() {
       reader ??= openSlabReader(source);
-      const piece = pieces[next++];
-      if (!piece) {
+      const block = blocks[next++];
+      if (!block) {
         this.push(null);
         return;
       }
-      const dest = Buffer.allocUnsafe(piece[1] - piece[0]);
-      reading = reader.then((r) => r.read(dest, piece[0])).then(() => this.push(dest), (error: unknown) => this.destroy(error as Error));
+      const stride = (block.y1 - block.y0) * lineBytes;
+      const dest = Buffer.allocUnsafe((block.z1 - block.z0) * stride);
+      reading = reader.then((r) => r.read(block, dest, stride)).then(() => this.push(dest), (error: unknown) => this.destroy(error as Error));
     },
     destroy(error, callback) {
       if (!reader) return callback(error);

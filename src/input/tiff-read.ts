@@ -7,11 +7,11 @@
  */
 import fs from 'node:fs';
 import zlib from 'node:zlib';
-import { addDecoder, BaseDecoder, GeoTIFF, getDecoder, type GeoTIFFImage } from 'geotiff';
+import { addDecoder, BaseDecoder, GeoTIFF, GeoTIFFImage, getDecoder } from 'geotiff';
 import { bytesPerElement, swapElements } from '../core/dtype.ts';
 import { decodeLzw } from './lzw.ts';
 import { SlabchunkError } from '../core/errors.ts';
-import { planeSlabReader, type SlabReader, type TiffSource } from './slabs.ts';
+import type { SlabReader, TiffSource } from './slabs.ts';
 
 /** TIFF Compression tag values: deflate (Adobe and the old code), LZW. */
 export const DEFLATE_COMPRESSIONS = [8, 32946] as const;
@@ -59,7 +59,45 @@ interface PageLayout {
 }
 
 interface OpenFile extends OpenedTiff {
+  /** Layouts of the pages read last, by IFD offset (a few: a file may have a hundred thousand pages). */
   readonly pages: Map<number, Promise<PageLayout>>;
+}
+
+/** Page layouts a reader keeps per file. */
+const KEPT_PAGES = 8;
+
+/** The page whose IFD is at `offset`, parsed on its own (geotiff's getImage(i) parses and keeps IFDs 0…i). */
+export async function imageAt(tiff: GeoTIFF, offset: number): Promise<GeoTIFFImage> {
+  return new GeoTIFFImage(await tiff.parser.parseFileDirectoryAt(offset), tiff.littleEndian, false, tiff.source);
+}
+
+/**
+ * The byte offsets of every IFD of `file`, read from the chain with a couple of small reads each (no tag is
+ * parsed). Throws naming the problem when the chain leaves the file or loops.
+ */
+export function ifdOffsets(file: OpenedTiff): number[] {
+  const { tiff, fd } = file;
+  const size = fs.fstatSync(fd).size;
+  const big = (tiff as unknown as { bigTiff: boolean }).bigTiff;
+  const le = tiff.littleEndian;
+  const head = Buffer.alloc(8);
+  const read = (at: number, n: 2 | 4 | 8): number => {
+    if (at + n > size) throw new Error(`an IFD pointer leads to byte ${at}, past the end of the file (${size} bytes): it is truncated`);
+    fs.readSync(fd, head, 0, n, at);
+    if (n === 2) return le ? head.readUInt16LE(0) : head.readUInt16BE(0);
+    if (n === 4) return le ? head.readUInt32LE(0) : head.readUInt32BE(0);
+    return Number(le ? head.readBigUInt64LE(0) : head.readBigUInt64BE(0));
+  };
+  const offsets: number[] = [];
+  const seen = new Set<number>();
+  for (let at = tiff.firstIFDOffset; at !== 0;) {
+    if (seen.has(at)) throw new Error(`its IFD chain loops back to byte ${at}: the file is damaged`);
+    seen.add(at);
+    offsets.push(at);
+    const count = big ? read(at, 8) : read(at, 2);
+    at = big ? read(at + 8 + count * 20, 8) : read(at + 2 + count * 12, 4);
+  }
+  return offsets;
 }
 
 /** A TIFF opened for geotiff, over our own descriptor. */
@@ -159,12 +197,12 @@ export function openTiffReader(source: TiffSource): SlabReader {
     return opened;
   };
 
-  const layoutOf = (file: OpenFile, page: number): Promise<PageLayout> => {
-    let layout = file.pages.get(page);
-    if (!layout) {
-      layout = file.tiff.getImage(page).then((image) => pageLayout(image, lineBytes, elementSize * 8));
-      file.pages.set(page, layout);
-    }
+  const layoutOf = (file: OpenFile, ifd: number): Promise<PageLayout> => {
+    let layout = file.pages.get(ifd);
+    if (layout) file.pages.delete(ifd);
+    else layout = imageAt(file.tiff, ifd).then((image) => pageLayout(image, lineBytes, elementSize * 8));
+    file.pages.set(ifd, layout);
+    if (file.pages.size > KEPT_PAGES) file.pages.delete(file.pages.keys().next().value!);
     return layout;
   };
 
@@ -197,17 +235,12 @@ export function openTiffReader(source: TiffSource): SlabReader {
     return data;
   };
 
-  const readPlanes = async (z0: number, z1: number, y0: number, y1: number, dest: Uint8Array): Promise<void> => {
-    const bytes = (y1 - y0) * lineBytes;
-    for (let z = z0; z < z1; z++) await readPlane(z, y0, y1, dest.subarray((z - z0) * bytes, (z - z0 + 1) * bytes));
-  };
-
   const readPlane = async (z: number, y0: number, y1: number, dest: Uint8Array): Promise<void> => {
-    const [fileIndex, page] = source.planes[z]!;
+    const [fileIndex, page, ifd] = source.planes[z]!;
     const where = `${source.files[fileIndex]!.path}${source.files.length === 1 ? ` page ${page}` : ''}`;
     try {
       const file = await fileOf(fileIndex);
-      const layout = await layoutOf(file, page);
+      const layout = await layoutOf(file, ifd);
       if (layout.direct !== null) {
         readFully(file.fd, dest, 0, dest.length, layout.direct + y0 * lineBytes);
         if (!layout.littleEndian && elementSize > 1) swapElements(Buffer.from(dest.buffer, dest.byteOffset, dest.length), elementSize);
@@ -233,10 +266,16 @@ export function openTiffReader(source: TiffSource): SlabReader {
     }
   };
 
-  return planeSlabReader(source, readPlanes, () => {
-    for (const file of open.values()) void file.then(closeTiffFile, () => undefined);
-    open.clear();
-  });
+  return {
+    async read({ z0, z1, y0, y1 }, dest, planeStride) {
+      const bytes = (y1 - y0) * lineBytes;
+      for (let z = z0; z < z1; z++) await readPlane(z, y0, y1, dest.subarray((z - z0) * planeStride, (z - z0) * planeStride + bytes));
+    },
+    close() {
+      for (const file of open.values()) void file.then(closeTiffFile, () => undefined);
+      open.clear();
+    },
+  };
 }
 
 /** TIFF predictor 2 undone on little-endian samples: each row's samples are running sums of the stored differences. */

@@ -6,14 +6,14 @@
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import type { GeoTIFF, GeoTIFFImage } from 'geotiff';
+import type { GeoTIFFImage } from 'geotiff';
 import pLimit from 'p-limit';
 import type { DType } from '../core/dtype.ts';
 import { invalid, SlabchunkError } from '../core/errors.ts';
 import { formatShape, type Vec3 } from '../core/geometry.ts';
 import { identityOf } from './identity.ts';
 import { slabStream, type SourceFile, type TiffSource } from './slabs.ts';
-import { closeTiffFile, openTiffFile, type OpenedTiff } from './tiff-read.ts';
+import { closeTiffFile, ifdOffsets, imageAt, openTiffFile, type OpenedTiff } from './tiff-read.ts';
 import { planeLayoutOf, type PlaneLayout } from './tiff-meta.ts';
 import type { DescribedInput, PlaneSelection } from './types.ts';
 
@@ -162,14 +162,6 @@ async function openTiff(file: string): Promise<OpenedTiff> {
   }
 }
 
-async function pageOf(tiff: GeoTIFF, index: number, where: string): Promise<GeoTIFFImage> {
-  try {
-    return await tiff.getImage(index);
-  } catch (error) {
-    throw invalid(`${where} cannot be read (${(error as Error).message}): the file is truncated or damaged`);
-  }
-}
-
 async function sourceFile(file: string): Promise<SourceFile & { size: number }> {
   const stat = await fsp.stat(file, { bigint: true }).catch((cause: NodeJS.ErrnoException) => {
     throw new SlabchunkError('EINVALID', `cannot read ${file}: ${cause.code ?? cause.message}`, { cause });
@@ -189,10 +181,10 @@ function damaged(file: string, error: unknown): SlabchunkError {
 }
 
 /** One slice of a folder: one page, checked. */
-async function checkSlice(tiff: GeoTIFF, file: string, src: SourceFile & { size: number }): Promise<{ src: SourceFile & { size: number }; info: PageInfo }> {
-  const pages = await tiff.getImageCount();
-  if (pages !== 1) throw invalid(`${file} has ${pages} pages; a folder of slices must hold one 2-D page per file (convert a multi-page file on its own)`);
-  return { src, info: await checkPage(await tiff.getImage(0), file, src.size) };
+async function checkSlice(opened: OpenedTiff, file: string, src: SourceFile & { size: number }): Promise<{ src: SourceFile & { size: number }; info: PageInfo; ifd: number }> {
+  const ifds = ifdOffsets(opened);
+  if (ifds.length !== 1) throw invalid(`${file} has ${ifds.length} pages; a folder of slices must hold one 2-D page per file (convert a multi-page file on its own)`);
+  return { src, info: await checkPage(await imageAt(opened.tiff, ifds[0]!), file, src.size), ifd: ifds[0]! };
 }
 
 /** Files checked at once (headers only). */
@@ -206,9 +198,8 @@ export async function describeTiffFolder(input: string, selection: PlaneSelectio
   const checked = await Promise.all(paths.map((file) => limit(async () => {
     const src = await sourceFile(file);
     const opened = await openTiff(file);
-    const { tiff } = opened;
     try {
-      return await checkSlice(tiff, file, src);
+      return await checkSlice(opened, file, src);
     } catch (error) {
       throw damaged(file, error);
     } finally {
@@ -232,7 +223,7 @@ export async function describeTiffFolder(input: string, selection: PlaneSelectio
     : [];
   const files = checked.map(({ src }) => ({ path: src.path, identity: src.identity }));
   return described(input, {
-    kind: 'tiff', shape: [want.width, want.height, paths.length], dtype: want.dtype, files, planes: files.map((_, i) => [i, 0] as const),
+    kind: 'tiff', shape: [want.width, want.height, paths.length], dtype: want.dtype, files, planes: checked.map((c, i) => [i, 0, c.ifd] as const),
     blockLines: want.blockLines, blockBytes: Math.max(...checked.map((c) => c.info.blockBytes)),
   }, `${paths.length} TIFF slices ${path.basename(paths[0]!)} … ${path.basename(paths.at(-1)!)} (${compressions})`, notes);
 }
@@ -243,10 +234,9 @@ export async function describeTiffFile(input: string, selection: PlaneSelection)
   const opened = await openTiff(input);
   const { tiff } = opened;
   try {
-    const count = await tiff.getImageCount().catch((error: Error) => {
-      throw invalid(`${input} cannot be read (${error.message}): the file is truncated or damaged`);
-    });
-    const page0 = await pageOf(tiff, 0, input);
+    const ifds = ifdOffsets(opened);
+    const count = ifds.length;
+    const page0 = await imageAt(tiff, ifds[0]!);
     const description = await page0.fileDirectory.loadValue('ImageDescription') as string | undefined;
     // A FileName in OME-XML names this file when it does not name a file beside it (a renamed single-file OME-TIFF).
     const isThisFile = (name: string) => name === path.basename(input) || !fs.existsSync(path.join(path.dirname(input), name));
@@ -261,7 +251,7 @@ export async function describeTiffFile(input: string, selection: PlaneSelection)
     const compressions = new Set<string>();
     let blockBytes = want.blockBytes;
     for (const p of new Set(pages)) {
-      const info = await checkPage(await pageOf(tiff, p, where(p)), where(p), src.size);
+      const info = await checkPage(await imageAt(tiff, ifds[p]!), where(p), src.size);
       if (info.width !== want.width || info.height !== want.height || info.dtype !== want.dtype) throw mismatch(where(p), info, want, where(0));
       compressions.add(info.compression);
       blockBytes = Math.max(blockBytes, info.blockBytes);
@@ -270,7 +260,7 @@ export async function describeTiffFile(input: string, selection: PlaneSelection)
     const kind = `${layout?.kind === 'ome' ? 'OME-' : layout?.kind === 'imagej' ? 'ImageJ ' : 'multi-page '}${bigTiff ? 'BigTIFF' : 'TIFF'}`;
     return described(input, {
       kind: 'tiff', shape: [want.width, want.height, pages.length], dtype: want.dtype,
-      files: [{ path: src.path, identity: src.identity }], planes: pages.map((p) => [0, p] as const), blockLines: want.blockLines, blockBytes,
+      files: [{ path: src.path, identity: src.identity }], planes: pages.map((p) => [0, p, ifds[p]!] as const), blockLines: want.blockLines, blockBytes,
     }, `${kind}, ${pages.length} of ${count} pages${what} (${[...compressions].join('/')})`, notes, layout);
   } catch (error) {
     throw damaged(input, error);

@@ -113,6 +113,10 @@ with h5py.File('${at}/gz.h5', 'w') as f: f.create_dataset('d', data=v, chunks=(4
   // h5wasm lacks lzf: refused by its filter id, before anything is written (h5wasm would return garbage).
   await refused([`${path.join(at, 'lzf.h5')}:/d`], [/compressed with lzf \(filter 32000\), which slabchunk cannot decode/, /h5repack/]);
 
+  const whole = fs.readFileSync(path.join(at, 'gz.h5'));
+  fs.writeFileSync(path.join(at, 'cut.h5'), whole.subarray(0, Math.floor(whole.length / 3)));
+  await refused([`${path.join(at, 'cut.h5')}:/d`], [/cut\.h5 cannot be opened as HDF5 \(HDF5: truncated file/]);
+
   // A chunk past the first one damaged: the run fails naming HDF5's reason, and no row holding it is marked.
   const gz = fs.readFileSync(path.join(at, 'gz.h5'));
   for (let i = Math.floor(gz.length / 2); i < Math.floor(gz.length / 2) + 200; i++) gz[i]! ^= 0x5a;

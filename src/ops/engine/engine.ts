@@ -11,7 +11,7 @@ import { bytesPerElement } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import { product } from '../../core/geometry.ts';
 import type { StoredLayout } from '../../core/layout.ts';
-import { alignOf, slabPieces, type SlabSource, type SourceFile } from '../../input/slabs.ts';
+import { alignOf, slabBlocks, type SlabSource, type SourceFile } from '../../input/slabs.ts';
 import type { VolumeInput } from '../../input/types.ts';
 import { inputSizeError, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
@@ -94,9 +94,9 @@ function readerBytes(source: SlabSource): number {
   const MiB = 2 ** 20;
   if (source.kind === 'tiff') return 8 * MiB + 3 * source.blockBytes;
   const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
-  const planeBytes = lineBytes * source.shape[1];
-  // Chunks too deep for a piece to hold whole (slabPieces' 256 MiB) are read a piece of planes at a time.
-  const planes = source.chunkPlanes * planeBytes <= 256 * MiB ? source.chunkPlanes : Math.max(1, Math.floor(PIECE_BYTES / planeBytes));
+  // A read is one chunk deep, or (chunks too deep for slabBlocks to keep whole) a piece of planes deep; one chunk high.
+  const deep = source.chunkPlanes * lineBytes * source.shape[1] > 256 * MiB;
+  const planes = deep ? Math.max(1, Math.floor(PIECE_BYTES / (lineBytes * source.shape[1]))) : source.chunkPlanes;
   return 80 * MiB + 7 * planes * source.chunkLines * lineBytes;
 }
 
@@ -160,13 +160,13 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
         await stream.fill(buffer, bytes);
         fills = options.endian === 'big' ? pieces(rowBuffers[buffer]!, buffer, bytes, null, pool.threads) : [];
       } else if (slabs) {
-        fills = planePieces(rowBuffers[buffer]!, buffer, slabs, z0, z1, pool.threads);
+        fills = planeTasks(rowBuffers[buffer]!, buffer, slabs, z0, z1, pool.threads);
       } else {
         fills = pieces(rowBuffers[buffer]!, buffer, bytes, run.source.file!.offset + z0 * plan.slabBytes, pool.threads);
       }
       await Promise.all(fills.map((task) => pool.submit(task).then((reply) => {
         count('read')(reply);
-        if (task.position !== null) run.onBytes?.(task.length);
+        if (task.position !== null || task.block) run.onBytes?.(task.length);
       })));
       if (stream) run.onBytes?.(bytes);
       // A row is marked only once every one of its files is in place; a failed row stops the loop at the next
@@ -222,19 +222,18 @@ function pieces(row: RowBuffer, buffer: number, bytes: number, position: number 
 }
 
 /**
- * Fill tasks of a TIFF or HDF5 input's planes `[z0, z1)`, band by band: whole planes (about two pieces per thread),
- * or runs of lines of one plane when a plane is larger than a piece. Positions are the volume's bytes.
+ * Fill tasks of a TIFF or HDF5 input's planes `[z0, z1)`, band by band: blocks of planes (or of their lines) of
+ * about two per thread, keeping to the input's chunks, strips and tiles.
  */
-function planePieces(row: RowBuffer, buffer: number, source: SlabSource, z0: number, z1: number, threads: number): Omit<FillTask, 'id'>[] {
-  const bytes = (z1 - z0) * row.slabBytes;
-  const size = Math.max(2 ** 20, Math.min(PIECE_BYTES, Math.ceil(bytes / (2 * threads))));
+function planeTasks(row: RowBuffer, buffer: number, source: SlabSource, z0: number, z1: number, threads: number): Omit<FillTask, 'id'>[] {
+  const lineBytes = row.slabBytes / source.shape[1];
+  const size = Math.max(2 ** 20, Math.min(PIECE_BYTES, Math.ceil(((z1 - z0) * row.slabBytes) / (2 * threads))));
   const tasks: Omit<FillTask, 'id'>[] = [];
-  const start = z0 * row.slabBytes;
-  const bandBytes = row.bandSlabs * row.slabBytes;
-  for (let band = 0; band * bandBytes < bytes; band++) {
-    const from = start + band * bandBytes;
-    for (const [a, b] of slabPieces(source.shape, source.dtype, from, Math.min(start + bytes, from + bandBytes), size, alignOf(source))) {
-      tasks.push({ kind: 'fill', buffer, band, at: a - from, length: b - a, position: a });
+  for (let band = 0; z0 + band * row.bandSlabs < z1; band++) {
+    const from = z0 + band * row.bandSlabs;
+    for (const block of slabBlocks(source.shape, source.dtype, from, Math.min(z1, from + row.bandSlabs), size, alignOf(source))) {
+      const at = (block.z0 - from) * row.slabBytes + block.y0 * lineBytes;
+      tasks.push({ kind: 'fill', buffer, band, at, length: (block.z1 - block.z0) * (block.y1 - block.y0) * lineBytes, position: null, block });
     }
   }
   return tasks;

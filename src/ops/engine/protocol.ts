@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from '../../core/errors.ts';
 import type { SinkStats } from '../../zarr/chunk-files.ts';
-import type { SlabSource } from '../../input/slabs.ts';
+import type { PlaneBlock, SlabSource } from '../../input/slabs.ts';
 import type { ResolvedConvertOptions } from '../options.ts';
 
 /** What every worker of a run is given before its tasks. */
@@ -34,9 +34,9 @@ export interface EngineJob {
 }
 
 /**
- * Fill `length` bytes of band `band` of row buffer `buffer` from byte `at`: read from file byte `position` (of a
- * TIFF or HDF5 input: the volume's byte `position`, whole lines of x; null: the bytes are already there, copied in
- * from a stream), then swap them to little-endian if the input is big-endian.
+ * Fill `length` bytes of band `band` of row buffer `buffer` from byte `at`: read from file byte `position` (null:
+ * the bytes are already there, copied in from a stream), then swap them to little-endian if the input is
+ * big-endian. A TIFF or HDF5 input's task names a `block` of planes to decode.
  */
 export interface FillTask {
   readonly kind: 'fill';
@@ -46,6 +46,11 @@ export interface FillTask {
   readonly at: number;
   readonly length: number;
   readonly position: number | null;
+  /**
+   * A TIFF or HDF5 input's planes and lines to decode instead (`position` is then null): line `y` of plane `z`
+   * goes to byte `at + (z - z0) * slabBytes + (y - y0) * lineBytes` of the band; `length` counts its bytes.
+   */
+  readonly block?: PlaneBlock;
 }
 
 /** Cut, encode and write chunks `[from, to)` of row `row` (in the layout's `rowCuts` order), held in row buffer `buffer`. */

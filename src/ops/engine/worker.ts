@@ -84,7 +84,8 @@ port.on('message', (message: ToWorker) => {
   const r = run!;
   void (task.kind === 'fill' ? fill(r, task) : cut(r, task)).then(
     (stats) => {
-      if (task.kind === 'cut') collect({ type: 'minor', execution: 'sync' });
+      // Decoding a TIFF or HDF5 block leaves its strips and tiles (external buffers too) behind in the same way.
+      if (task.kind === 'cut' || task.block) collect({ type: 'minor', execution: 'sync' });
       post({ type: 'done', id: task.id, stats, cpuSeconds: threadCpuSeconds() - cpu });
     },
     (error: unknown) => post({
@@ -126,7 +127,7 @@ async function start(job: EngineJob): Promise<Run> {
 
 async function fill({ job, rows, elementSize, slabs }: Run, task: FillTask) {
   const band = rows[task.buffer]!.bands[task.band]!;
-  if (slabs && task.position !== null) await slabs.read(band.subarray(task.at, task.at + task.length), task.position);
+  if (slabs && task.block) await slabs.read(task.block, band.subarray(task.at), rows[task.buffer]!.slabBytes);
   else if (task.position !== null) {
     for (let done = 0; done < task.length;) {
       const n = fs.readSync(job.inputFd!, band, task.at + done, task.length - done, task.position + done);
