@@ -86,13 +86,13 @@ export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, r
 }
 
 /**
- * What one thread's reader holds, measured here: geotiff, and a strip or tile stored and decoded; h5wasm's module
- * (~34 MiB) and its WebAssembly heap, which grows with the block of chunks read at once (~45 MiB + 7× the block)
- * and never shrinks.
+ * What one thread's reader holds, measured here (bench/RESULTS.md, "inputs"): geotiff's code and the strips or
+ * tiles it decodes (~30–45 MiB a thread on the bench's BigTIFF); h5wasm's module (~34 MiB) and its WebAssembly
+ * heap, which grows with the block of chunks read at once (~45 MiB + 7× the block) and never shrinks.
  */
 function readerBytes(source: SlabSource): number {
   const MiB = 2 ** 20;
-  if (source.kind === 'tiff') return 8 * MiB + 3 * source.blockBytes;
+  if (source.kind === 'tiff') return 40 * MiB + 3 * source.blockBytes;
   const lineBytes = source.shape[0] * bytesPerElement(source.dtype);
   // A read is one chunk deep, or (chunks too deep for slabBlocks to keep whole) a piece of planes deep; one chunk high.
   const deep = source.chunkPlanes * lineBytes * source.shape[1] > 256 * MiB;
