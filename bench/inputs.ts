@@ -10,7 +10,8 @@
  *   ... -- --repeat 3                                                      # median of 3 runs per case
  *
  * Reported per case: wall seconds (the tool's own), ratio to the raw input's, process CPU seconds (GNU time)
- * and CPU ÷ wall (how many cores were busy), peak RSS and its excess over the raw case. Fixtures are written
+ * and CPU ÷ wall (how many cores were busy), slabchunk's own CPU seconds of reading and decoding (worker threads)
+ * and of its main thread, peak RSS and its excess over the raw case. Fixtures are written
  * once into .bench-data/inputs-* by bench/peers/make_inputs.py (tifffile, h5py). All inputs are in the page cache
  * (the machine has room for them), so the figures are decoding and writing, not the disk.
  */
@@ -34,7 +35,14 @@ const shape: Vec3 = opts.quick ? [1024, 1024, 128] : [1024, 1024, 512];
 const bytes = shape[0] * shape[1] * shape[2] * 2;
 const COMMON = ['--zarr-format', '2', '--codec', 'zstd:3', '--chunk', '64,64,64', '--overwrite', '--json', '--no-progress'];
 
-interface Result { seconds: number; cpu: number | null; rss: number | null; check: string }
+interface Result {
+  seconds: number;
+  cpu: number | null;
+  rss: number | null;
+  check: string;
+  /** slabchunk's own account (engine.cpuSeconds): the workers' reading and decoding, and the main thread. */
+  stages?: { read: number; main: number };
+}
 
 if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first (the bench runs slabchunk compiled, as users do)`);
 
@@ -73,10 +81,11 @@ async function slabchunk(input: string, extra: readonly string[], raw: string): 
   await runChild('sync', []);
   const r = await runChild(process.execPath, [CLI, 'convert', input, out, ...extra, ...COMMON], { cwd: ROOT });
   if (r.code !== 0) failed('slabchunk', r);
-  const summary = JSON.parse(r.stdout) as { seconds: number; peakRssBytes: number };
+  const summary = JSON.parse(r.stdout) as { seconds: number; peakRssBytes: number; engine: { cpuSeconds: { read: number; main: number } } };
   const check = await readBack(out, raw);
   await rm(out, { recursive: true, force: true });
-  return { seconds: summary.seconds, cpu: r.cpuSeconds, rss: r.peakRssBytes ?? summary.peakRssBytes, check };
+  const { read, main } = summary.engine.cpuSeconds;
+  return { seconds: summary.seconds, cpu: r.cpuSeconds, rss: r.peakRssBytes ?? summary.peakRssBytes, check, stages: { read, main } };
 }
 
 async function peer(input: string, raw: string): Promise<Result | string> {
@@ -124,17 +133,18 @@ for (const [label, run] of cases) {
 const base = results.get('raw file') as Result;
 const peerOf: Record<string, string> = { 'TIFF folder (uncompressed)': 'peer: TIFF folder (tifffile + zarr-python 2)', 'BigTIFF (deflate)': 'peer: BigTIFF (tifffile + zarr-python 2)' };
 console.log(`\n${(bytes / 2 ** 30).toFixed(2)} GiB uint16 ${shape.join('×')}, to Zarr v2 zstd:3 chunk 64³; ${repeat === 1 ? 'single runs' : `median of ${repeat}`}\n`);
-console.log('| input | s | ÷ raw | CPU s | CPU ÷ wall | peak RSS MiB | RSS − raw MiB | peer ÷ slabchunk | read back |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+console.log('| input | s | ÷ raw | CPU s | CPU ÷ wall | read CPU s | main thread s | peak RSS MiB | RSS − raw MiB | peer ÷ slabchunk | read back |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const [label] of cases) {
   const r = results.get(label)!;
   if (typeof r === 'string') {
-    console.log(`| ${label} | ${r} |||||||`);
+    console.log(`| ${label} | ${r} |||||||||`);
     continue;
   }
   const p = peerOf[label] ? results.get(peerOf[label]) : undefined;
   const speedup = p && typeof p !== 'string' ? `${(p.seconds / r.seconds).toFixed(2)}×` : '';
   const fmt = (n: number | null, d = 1) => (n === null ? 'n/a' : n.toFixed(d));
   console.log(`| ${label} | ${r.seconds.toFixed(2)} | ${(r.seconds / base.seconds).toFixed(2)}× | ${fmt(r.cpu)} | ${r.cpu === null ? 'n/a' : (r.cpu / r.seconds).toFixed(2)} `
+    + `| ${r.stages ? r.stages.read.toFixed(2) : ''} | ${r.stages ? r.stages.main.toFixed(2) : ''} `
     + `| ${fmt(r.rss === null ? null : r.rss / MiB, 0)} | ${r.rss === null || base.rss === null ? 'n/a' : ((r.rss - base.rss) / MiB).toFixed(0)} | ${speedup} | ${r.check} |`);
 }

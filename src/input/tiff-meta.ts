@@ -18,6 +18,8 @@ export interface PlaneLayout {
   readonly unit?: string;
   /** A TIFF whose OME-XML points at planes in other files: not readable from this file alone. */
   readonly otherFiles?: readonly string[];
+  /** What the OME-XML says a plane is (`SizeX`, `SizeY`, `Type`), to check against the pages. */
+  readonly plane?: { readonly width?: number; readonly height?: number; readonly type?: string };
 }
 
 /** Attributes of an XML start tag, unescaped. */
@@ -95,8 +97,11 @@ export function parseOmeXml(xml: string, file: string, isThisFile: (name: string
     }) as [number, number, number];
     voxel = { size, unit };
   }
+  const sizeX = px.has('SizeX') ? count(px.get('SizeX'), 0) : undefined;
+  const sizeY = px.has('SizeY') ? count(px.get('SizeY'), 0) : undefined;
   return {
     kind: 'ome', sizeZ, sizeC, sizeT,
+    plane: { ...(sizeX !== undefined ? { width: sizeX } : {}), ...(sizeY !== undefined ? { height: sizeY } : {}), ...(px.has('Type') ? { type: px.get('Type')! } : {}) },
     pageOf: (z, c, t) => ifdOfPlane[indexOf({ Z: z, C: c, T: t })]!,
     ...(voxel ? { voxelSize: voxel.size, unit: voxel.unit } : {}),
     ...(otherFiles.size > 0 ? { otherFiles: [...otherFiles] } : {}),

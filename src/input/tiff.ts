@@ -248,6 +248,7 @@ export async function describeTiffFile(input: string, selection: PlaneSelection)
     }
     const where = (p: number) => `${input} page ${p}`;
     const want = await checkPage(page0, where(0), src.size);
+    checkOmePlane(input, layout, want);
     const compressions = new Set<string>();
     let blockBytes = want.blockBytes;
     for (const p of new Set(pages)) {
@@ -266,6 +267,24 @@ export async function describeTiffFile(input: string, selection: PlaneSelection)
     throw damaged(input, error);
   } finally {
     closeTiffFile(opened);
+  }
+}
+
+/** OME types as slabchunk's dtypes (`float` and `double` are OME's names for 32 and 64-bit floats). */
+const OME_TYPES: Record<string, DType> = {
+  int8: 'int8', uint8: 'uint8', int16: 'int16', uint16: 'uint16', int32: 'int32', uint32: 'uint32', float: 'float32', double: 'float64',
+};
+
+/** The pages must be what the OME-XML says: EINVALID naming both when they are not. */
+function checkOmePlane(file: string, layout: PlaneLayout | undefined, page: PageInfo): void {
+  const plane = layout?.plane;
+  if (!plane) return;
+  if ((plane.width !== undefined && plane.width !== page.width) || (plane.height !== undefined && plane.height !== page.height)) {
+    throw invalid(`${file}: its OME-XML says planes of ${plane.width}×${plane.height}, but its pages are ${page.width}×${page.height}: the file's metadata is wrong`);
+  }
+  const type = plane.type === undefined ? undefined : OME_TYPES[plane.type];
+  if (plane.type !== undefined && type !== page.dtype) {
+    throw invalid(`${file}: its OME-XML says ${plane.type} samples, but its pages hold ${page.dtype}: the file's metadata is wrong`);
   }
 }
 

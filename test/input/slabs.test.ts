@@ -64,6 +64,7 @@ test('OME-XML: DimensionOrder and TiffData map planes to pages; units are made o
     }
   }
   const layout = parseOmeXml(xml('XYZCT'), 'f.ome.tif');
+  assert.equal(layout.plane, { width: 4, height: 3, type: 'uint16' }, 'what a plane is, to check the pages against');
   assert.equal(layout.voxelSize, [400, 400, 2000], 'µm (the default unit) converted to nm, the unit of x');
   assert.is(layout.unit, 'nm', 'x gives the unit');
   // Explicit TiffData: planes from FirstZ/FirstC/FirstT on, PlaneCount of them, from IFD on.
