@@ -10,7 +10,9 @@ cd "$(dirname "$0")/.."
 
 venv=.bench-data/venv
 mkdir -p .bench-data
-version() { "$1" -c "import $2; print($2.__version__)" 2>/dev/null; }
+version() { "$1" -c "import importlib.metadata as m, $2
+try: print(m.version('$2'))
+except m.PackageNotFoundError: print($2.__version__)" 2>/dev/null; }
 
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import tensorstore, numpy' 2>/dev/null; then
   echo "python-peers: tensorstore already in $venv"
