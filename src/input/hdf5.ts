@@ -144,6 +144,7 @@ export async function describeHdf5(input: string, file: string, dataset: string 
     const source: Hdf5Source = { kind: 'hdf5', shape, dtype, files: [{ path: file, identity: identityOf(stat) }], dataset,
       // A contiguous dataset is read in bands of ~8 MiB: no chunk to keep whole, and a smaller heap.
       chunkPlanes: chunks?.[0] ?? 1, chunkLines: chunks?.[1] ?? Math.max(1, Math.min(shape[1], Math.floor(8 * 2 ** 20 / (shape[0] * bytesPerElement(dtype))))),
+      chunkWidth: chunks?.[2] ?? shape[0],
     };
     return {
       input: { name: input, seekable: true, slabs: source, read: (range) => slabStream(source, range) },

@@ -41,6 +41,8 @@ export interface Hdf5Source {
   readonly chunkPlanes: number;
   /** Lines per chunk (the plane's height when contiguous): whole planes are read a band of chunks at a time. */
   readonly chunkLines: number;
+  /** Voxels per chunk along x (the plane's width when contiguous). */
+  readonly chunkWidth: number;
 }
 
 export type SlabSource = TiffSource | Hdf5Source;

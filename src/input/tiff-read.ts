@@ -1,6 +1,7 @@
 /**
- * Reading TIFF planes: geotiff.js parses the IFDs and decodes strips and tiles (its deflate replaced by
- * node:zlib's, native and about twice pako's speed); the bytes are read and placed here. An uncompressed plane
+ * Reading TIFF planes: geotiff.js parses the IFDs and decodes zstd and the predictors; deflate goes through
+ * node:zlib (native, about twice pako's speed), LZW and PackBits through bounded decoders of ours; the bytes are
+ * read and placed here. An uncompressed plane
  * whose strips lie end to end is one positioned read straight into the row; others are read strip by strip (tile by
  * tile), decoded and copied line by line — geotiff's own readRasters converts every pixel through a DataView call,
  * several times slower. Each engine worker has its own reader, so planes decode on every core.
@@ -10,30 +11,51 @@ import zlib from 'node:zlib';
 import { addDecoder, BaseDecoder, GeoTIFF, GeoTIFFImage, getDecoder } from 'geotiff';
 import { bytesPerElement, swapElements } from '../core/dtype.ts';
 import { decodeLzw } from './lzw.ts';
+import { decodePackBits } from './packbits.ts';
 import { SlabchunkError } from '../core/errors.ts';
 import type { SlabReader, TiffSource } from './slabs.ts';
 
 /** TIFF Compression tag values: deflate (Adobe and the old code), LZW. */
 export const DEFLATE_COMPRESSIONS = [8, 32946] as const;
 const LZW_COMPRESSION = 5;
+const PACKBITS_COMPRESSION = 32773;
+
+/** Decoded bytes of one strip or tile: what a decoder may produce, and no more. */
+function blockCapacity(decoder: BaseDecoder): number {
+  const { tileWidth, tileHeight, bitsPerSample } = decoder.parameters;
+  const bits = typeof bitsPerSample === 'number' ? bitsPerSample : Number(bitsPerSample[0]);
+  return tileWidth * tileHeight * Math.ceil(bits / 8);
+}
+
+function ownBuffer(out: Uint8Array): ArrayBuffer {
+  return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer as ArrayBuffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength) as ArrayBuffer;
+}
 
 class ZlibDecoder extends BaseDecoder {
   override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
-    const out = zlib.inflateSync(new Uint8Array(buffer));
-    return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? out.buffer : out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+    try {
+      // Bounded: a damaged strip must not inflate until the thread runs out of memory.
+      return ownBuffer(zlib.inflateSync(new Uint8Array(buffer), { maxOutputLength: blockCapacity(this) }));
+    } catch (error) {
+      throw new Error(`a deflate strip or tile cannot be inflated (${(error as Error).message}): the file is damaged`);
+    }
   }
 }
 addDecoder([...DEFLATE_COMPRESSIONS], () => Promise.resolve(ZlibDecoder));
 
 class BoundedLzwDecoder extends BaseDecoder {
   override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
-    const { tileWidth, tileHeight, bitsPerSample } = this.parameters;
-    const bits = typeof bitsPerSample === 'number' ? bitsPerSample : Number(bitsPerSample[0]);
-    const out = decodeLzw(new Uint8Array(buffer), tileWidth * tileHeight * Math.ceil(bits / 8));
-    return out.buffer.slice(out.byteOffset, out.byteOffset + out.byteLength);
+    return ownBuffer(decodeLzw(new Uint8Array(buffer), blockCapacity(this)));
   }
 }
 addDecoder(LZW_COMPRESSION, () => Promise.resolve(BoundedLzwDecoder));
+
+class BoundedPackBitsDecoder extends BaseDecoder {
+  override decodeBlock(buffer: ArrayBufferLike): ArrayBufferLike {
+    return ownBuffer(decodePackBits(new Uint8Array(buffer), blockCapacity(this)));
+  }
+}
+addDecoder(PACKBITS_COMPRESSION, () => Promise.resolve(BoundedPackBitsDecoder));
 
 /** Files a reader keeps open: a folder of slices is read a few files at a time, in order. */
 const OPEN_FILES = 4;
@@ -56,6 +78,8 @@ interface PageLayout {
    * machine's byte order) or on 64-bit samples (not at all): undone here instead, once the block is little-endian.
    */
   readonly swappedPredictor: boolean;
+  /** Decoded blocks are in the file's byte order (false: little-endian already, as the float predictor leaves them). */
+  readonly inFileOrder: boolean;
 }
 
 interface OpenFile extends OpenedTiff {
@@ -154,21 +178,74 @@ function directOffset(offsets: ArrayLike<number>, counts: ArrayLike<number>, row
   return total === height * lineBytes ? Number(offsets[0]) : null;
 }
 
-async function pageLayout(image: GeoTIFFImage, lineBytes: number, bitsPerSample: number): Promise<PageLayout> {
+/** A tag's value, or the first of several (a tag some writer repeated per sample); `fallback` when absent. */
+function first(value: unknown, fallback: number): number {
+  if (value === undefined || value === null) return fallback;
+  if (typeof value === 'number') return value;
+  const list = value as ArrayLike<number>;
+  return list.length > 0 ? Number(list[0]) : fallback;
+}
+
+/** The tags of one page that the checks and the reader use, read one way for both. */
+export interface PageTags {
+  readonly width: number;
+  readonly height: number;
+  readonly samples: number;
+  readonly bits: number;
+  /** TIFF SampleFormat: 1 unsigned, 2 signed, 3 float. */
+  readonly format: number;
+  readonly compression: number;
+  readonly predictor: number;
+  readonly orientation: number;
+  readonly fillOrder: number;
+  readonly littleEndian: boolean;
+  readonly tiled: boolean;
+  readonly blockWidth: number;
+  readonly blockHeight: number;
+  readonly offsets: readonly number[] | undefined;
+  readonly counts: readonly number[] | undefined;
+}
+
+export async function pageTags(image: GeoTIFFImage): Promise<PageTags> {
   const dir = image.fileDirectory;
   const tiled = !dir.hasTag('StripOffsets');
-  const offsets = Array.from(await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets') as ArrayLike<number>, Number);
-  const counts = Array.from(await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts') as ArrayLike<number>, Number);
-  const compression = Number(dir.getValue('Compression') ?? 1);
-  const blockWidth = tiled ? image.getTileWidth() : image.getWidth();
-  const blockHeight = tiled ? image.getTileHeight() : Math.min(image.getHeight(), Number(dir.getValue('RowsPerStrip') ?? image.getHeight()));
-  const direct = compression === 1 && !tiled ? directOffset(offsets, counts, blockHeight, image.getHeight(), lineBytes) : null;
-  const predictor = Number(await dir.loadValue('Predictor') ?? 1);
-  const swappedPredictor = predictor === 2 && bitsPerSample > 8 && (!image.littleEndian || bitsPerSample === 64);
-  const decoder = compression === 1 && predictor === 1
+  const list = async (tag: 'TileOffsets' | 'StripOffsets' | 'TileByteCounts' | 'StripByteCounts') => {
+    const values = await dir.loadValue(tag) as ArrayLike<number> | number | undefined;
+    return values === undefined ? undefined : typeof values === 'number' ? [values] : Array.from(values, Number);
+  };
+  const width = image.getWidth();
+  const height = image.getHeight();
+  return {
+    width, height, tiled,
+    samples: first(dir.getValue('SamplesPerPixel'), 1),
+    bits: first(dir.getValue('BitsPerSample'), 1),
+    format: first(dir.getValue('SampleFormat'), 1),
+    compression: first(dir.getValue('Compression'), 1),
+    predictor: first(await dir.loadValue('Predictor'), 1),
+    orientation: first(await dir.loadValue('Orientation'), 1),
+    fillOrder: first(await dir.loadValue('FillOrder'), 1),
+    littleEndian: image.littleEndian,
+    blockWidth: tiled ? first(dir.getValue('TileWidth'), 0) : width,
+    blockHeight: tiled ? first(dir.getValue('TileLength'), 0) : Math.min(height, first(dir.getValue('RowsPerStrip'), height)),
+    offsets: await list(tiled ? 'TileOffsets' : 'StripOffsets'),
+    counts: await list(tiled ? 'TileByteCounts' : 'StripByteCounts'),
+  };
+}
+
+async function pageLayout(image: GeoTIFFImage, lineBytes: number): Promise<PageLayout> {
+  const t = await pageTags(image);
+  const offsets = t.offsets ?? [];
+  const counts = t.counts ?? [];
+  const direct = t.compression === 1 && !t.tiled ? directOffset(offsets, counts, t.blockHeight, t.height, lineBytes) : null;
+  const swappedPredictor = t.predictor === 2 && t.bits > 8 && (!t.littleEndian || t.bits === 64);
+  const decoder = t.compression === 1 && t.predictor === 1
     ? null
-    : await getDecoder(compression, { tileWidth: blockWidth, tileHeight: blockHeight, predictor: swappedPredictor ? 1 : predictor, bitsPerSample, planarConfiguration: 1 });
-  return { direct, littleEndian: image.littleEndian, tiled, blockWidth, blockHeight, offsets, counts, decoder, swappedPredictor };
+    : await getDecoder(t.compression, { tileWidth: t.blockWidth, tileHeight: t.blockHeight, predictor: swappedPredictor ? 1 : t.predictor, bitsPerSample: t.bits, planarConfiguration: 1 });
+  return {
+    direct, littleEndian: t.littleEndian, tiled: t.tiled, blockWidth: t.blockWidth, blockHeight: t.blockHeight, offsets, counts, decoder, swappedPredictor,
+    // The floating-point predictor's output is little-endian whatever the file's order (TIFF Technical Note 3).
+    inFileOrder: t.predictor !== 3,
+  };
 }
 
 /** A reader of the planes of `source`, for one thread. */
@@ -200,7 +277,7 @@ export function openTiffReader(source: TiffSource): SlabReader {
   const layoutOf = (file: OpenFile, ifd: number): Promise<PageLayout> => {
     let layout = file.pages.get(ifd);
     if (layout) file.pages.delete(ifd);
-    else layout = imageAt(file.tiff, ifd).then((image) => pageLayout(image, lineBytes, elementSize * 8));
+    else layout = imageAt(file.tiff, ifd).then((image) => pageLayout(image, lineBytes));
     file.pages.set(ifd, layout);
     if (file.pages.size > KEPT_PAGES) file.pages.delete(file.pages.keys().next().value!);
     return layout;
@@ -230,7 +307,7 @@ export function openTiffReader(source: TiffSource): SlabReader {
     const stored = new Uint8Array(Number(layout.counts[index]));
     readFully(file.fd, stored, 0, stored.length, Number(layout.offsets[index]));
     const data = layout.decoder ? new Uint8Array(await layout.decoder.decode(stored.buffer)) : stored;
-    if (!layout.littleEndian && elementSize > 1) swapElements(Buffer.from(data.buffer, data.byteOffset, data.length - (data.length % elementSize)), elementSize);
+    if (!layout.littleEndian && layout.inFileOrder && elementSize > 1) swapElements(Buffer.from(data.buffer, data.byteOffset, data.length - (data.length % elementSize)), elementSize);
     if (layout.swappedPredictor) undoHorizontalPredictor(data, layout.blockWidth, elementSize as 2 | 4 | 8);
     return data;
   };
@@ -247,6 +324,7 @@ export function openTiffReader(source: TiffSource): SlabReader {
       } else {
         const { blockWidth: bw, blockHeight: bh } = layout;
         const across = Math.ceil(width / bw);
+        let lines = 0;
         for (let by = Math.floor(y0 / bh); by * bh < y1; by++) {
           for (let bx = 0; bx < across; bx++) {
             const data = await block(file, layout, by * across + bx);
@@ -257,9 +335,11 @@ export function openTiffReader(source: TiffSource): SlabReader {
               const from = (y - by * bh) * rowBytes;
               if (from + used > data.length) throw new Error(`a ${layout.tiled ? 'tile' : 'strip'} decoded to ${data.length} bytes, too few for its rows`);
               dest.set(data.subarray(from, from + used), (y - y0) * lineBytes + bx * bw * elementSize);
+              if (bx === 0) lines++;
             }
           }
         }
+        if (lines !== y1 - y0) throw new Error(`its strips or tiles gave ${lines} of lines ${y0}…${y1 - 1}: the file is damaged`);
       }
     } catch (error) {
       throw new SlabchunkError('EREAD', `could not read ${where} (plane z=${z}): ${(error as Error).message}`, { cause: error, key: source.files[fileIndex]!.path });

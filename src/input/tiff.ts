@@ -8,12 +8,12 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { GeoTIFFImage } from 'geotiff';
 import pLimit from 'p-limit';
-import type { DType } from '../core/dtype.ts';
+import { bytesPerElement, type DType } from '../core/dtype.ts';
 import { invalid, SlabchunkError } from '../core/errors.ts';
 import { formatShape, type Vec3 } from '../core/geometry.ts';
 import { identityOf } from './identity.ts';
 import { slabStream, type SourceFile, type TiffSource } from './slabs.ts';
-import { closeTiffFile, ifdOffsets, imageAt, openTiffFile, type OpenedTiff } from './tiff-read.ts';
+import { closeTiffFile, ifdOffsets, imageAt, openTiffFile, openTiffReader, pageTags, type OpenedTiff } from './tiff-read.ts';
 import { planeLayoutOf, type PlaneLayout } from './tiff-meta.ts';
 import type { DescribedInput, PlaneSelection } from './types.ts';
 
@@ -94,13 +94,6 @@ interface PageInfo {
   readonly blockLines: number;
 }
 
-const first = (value: unknown, fallback: number): number => {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value === 'number') return value;
-  const list = value as ArrayLike<number>;
-  return list.length > 0 ? Number(list[0]) : fallback;
-};
-
 function dtypeOf(bits: number, format: number): DType | undefined {
   if (format === 1) return ({ 8: 'uint8', 16: 'uint16', 32: 'uint32' } as const)[bits as 8];
   if (format === 2) return ({ 8: 'int8', 16: 'int16', 32: 'int32' } as const)[bits as 8];
@@ -110,46 +103,38 @@ function dtypeOf(bits: number, format: number): DType | undefined {
 
 /** Checks one page and says what it holds; EINVALID naming `where` and the problem. */
 async function checkPage(image: GeoTIFFImage, where: string, fileSize: number): Promise<PageInfo> {
-  const dir = image.fileDirectory;
-  const width = image.getWidth();
-  const height = image.getHeight();
+  const t = await pageTags(image);
+  const { width, height } = t;
   if (!(width > 0 && height > 0)) throw invalid(`${where} is ${width}×${height} pixels: the file is truncated or damaged`);
-  const samples = first(dir.getValue('SamplesPerPixel'), 1);
-  if (samples !== 1) throw invalid(`${where} has ${samples} samples per pixel (RGB or multi-sample); slabchunk reads one sample per pixel: split the channels first (e.g. Fiji: Image › Color › Split Channels)`);
-  const bits = first(dir.getValue('BitsPerSample'), 1);
-  const format = first(dir.getValue('SampleFormat'), 1);
-  const dtype = dtypeOf(bits, format);
+  if (t.samples !== 1) throw invalid(`${where} has ${t.samples} samples per pixel (RGB or multi-sample); slabchunk reads one sample per pixel: split the channels first (e.g. Fiji: Image › Color › Split Channels)`);
+  const dtype = dtypeOf(t.bits, t.format);
   if (!dtype) {
-    const kind = ({ 1: 'unsigned', 2: 'signed', 3: 'float' } as Record<number, string>)[format] ?? `SampleFormat ${format}`;
-    throw invalid(`${where} holds ${bits}-bit ${kind} samples; slabchunk reads 8, 16 and 32-bit integers and 32 and 64-bit floats`);
+    const kind = ({ 1: 'unsigned', 2: 'signed', 3: 'float' } as Record<number, string>)[t.format] ?? `SampleFormat ${t.format}`;
+    throw invalid(`${where} holds ${t.bits}-bit ${kind} samples; slabchunk reads 8, 16 and 32-bit integers and 32 and 64-bit floats`);
   }
-  const code = first(dir.getValue('Compression'), 1);
-  const compression = COMPRESSIONS.get(code);
-  if (!compression) throw invalid(`${where} uses TIFF compression ${code}, which slabchunk does not decode; rewrite it uncompressed, or with LZW, deflate, zstd or PackBits (e.g. tiffcp -c zip IN OUT)`);
-  const predictor = first(await dir.loadValue('Predictor'), 1);
-  if (predictor !== 1 && predictor !== 2 && predictor !== 3) throw invalid(`${where} uses TIFF predictor ${predictor}; slabchunk undoes predictors 2 and 3: rewrite it (tiffcp -c zip:2 IN OUT)`);
-  if (predictor === 3 && format !== 3) throw invalid(`${where} uses the floating-point predictor on ${dtype} samples: the file is damaged`);
-  const orientation = first(await dir.loadValue('Orientation'), 1);
-  if (orientation !== 1) throw invalid(`${where} has Orientation ${orientation} (rows or columns stored flipped or rotated); slabchunk reads top-left images (Orientation 1): rewrite it (e.g. tiffcp, or Fiji) first`);
-  const tiled = !dir.hasTag('StripOffsets');
-  const what = tiled ? 'tile' : 'strip';
-  const offsets = await dir.loadValue(tiled ? 'TileOffsets' : 'StripOffsets') as ArrayLike<number> | undefined;
-  const counts = await dir.loadValue(tiled ? 'TileByteCounts' : 'StripByteCounts') as ArrayLike<number> | undefined;
+  const compression = COMPRESSIONS.get(t.compression);
+  if (!compression) throw invalid(`${where} uses TIFF compression ${t.compression}, which slabchunk does not decode; rewrite it uncompressed, or with LZW, deflate, zstd or PackBits (e.g. tiffcp -c zip IN OUT)`);
+  if (t.predictor !== 1 && t.predictor !== 2 && t.predictor !== 3) throw invalid(`${where} uses TIFF predictor ${t.predictor}; slabchunk undoes predictors 2 and 3: rewrite it (tiffcp -c zip:2 IN OUT)`);
+  if (t.predictor === 3 && t.format !== 3) throw invalid(`${where} uses the floating-point predictor on ${dtype} samples: the file is damaged`);
+  if (t.orientation !== 1) throw invalid(`${where} has Orientation ${t.orientation} (rows or columns stored flipped or rotated); slabchunk reads top-left images (Orientation 1): rewrite it (e.g. tiffcp, or Fiji) first`);
+  if (t.fillOrder !== 1) throw invalid(`${where} has FillOrder ${t.fillOrder} (bits stored least significant first); rewrite it with tiffcp -f msb2lsb IN OUT`);
+  const what = t.tiled ? 'tile' : 'strip';
+  const { offsets, counts, blockWidth: bw, blockHeight: bh } = t;
   if (!offsets || !counts) throw invalid(`${where} has no ${what} offsets: the file is damaged`);
-  const [bw, bh] = tiled ? [image.getTileWidth(), image.getTileHeight()] : [width, Math.min(height, first(dir.getValue('RowsPerStrip'), height))];
+  if (!(Number.isSafeInteger(bw) && bw > 0 && Number.isSafeInteger(bh) && bh > 0)) throw invalid(`${where} has ${what}s of ${bw}×${bh} pixels: the file is damaged`);
   const blocks = Math.ceil(width / bw) * Math.ceil(height / bh);
   if (offsets.length !== blocks || counts.length !== blocks) {
     throw invalid(`${where} lists ${offsets.length} ${what} offsets and ${counts.length} byte counts for the ${blocks} ${what}s of a ${width}×${height} image: the file is truncated or damaged`);
   }
-  const elementSize = bits / 8;
+  const elementSize = t.bits / 8;
   for (let i = 0; i < blocks; i++) {
-    const offset = Number(offsets[i]);
-    const count = Number(counts[i]);
+    const offset = offsets[i]!;
+    const count = counts[i]!;
     if (offset < 8 || count <= 0) throw invalid(`${where}: ${what} ${i} is at byte ${offset} with ${count} bytes: the file is truncated or damaged`);
     if (offset + count > fileSize) throw invalid(`${where}: ${what} ${i} ends at byte ${offset + count}, past the end of the file (${fileSize} bytes): the file is truncated`);
     // Uncompressed data is read straight into the volume: each strip must hold exactly its rows.
-    const rows = tiled ? bh : Math.min(bh, height - i * bh);
-    if (code === 1 && count < rows * bw * elementSize) throw invalid(`${where}: ${what} ${i} holds ${count} bytes, fewer than its ${bw}×${rows} ${dtype} pixels need: the file is damaged`);
+    const rows = t.tiled ? bh : Math.min(bh, height - i * bh);
+    if (t.compression === 1 && count < rows * bw * elementSize) throw invalid(`${where}: ${what} ${i} holds ${count} bytes, fewer than its ${bw}×${rows} ${dtype} pixels need: the file is damaged`);
   }
   return { width, height, dtype, compression, blockBytes: bw * bh * elementSize, blockLines: bh };
 }
@@ -213,18 +198,21 @@ export async function describeTiffFolder(input: string, selection: PlaneSelectio
   }
   const compressions = [...new Set(checked.map((c) => c.info.compression))].join('/');
   // A stray image of the same size (a projection, a flat field) would silently become a plane: name the odd ones.
-  const patterns = new Map<string, string[]>();
+  const patterns = new Map<string, { count: number; example: string }>();
   for (const file of paths) {
-    const pattern = path.basename(file).replace(/\d+/g, '#');
-    patterns.set(pattern, [...patterns.get(pattern) ?? [], path.basename(file)]);
+    const name = path.basename(file);
+    const pattern = name.replace(/\d+/g, '#');
+    const seen = patterns.get(pattern);
+    if (seen) seen.count++;
+    else patterns.set(pattern, { count: 1, example: name });
   }
   const notes = patterns.size > 1
-    ? [`the slices of ${input} follow ${patterns.size} name patterns (${[...patterns].map(([p, names]) => `${p}: ${names.length} file(s), e.g. ${names[0]}`).join('; ')}); every file is a plane, in natural order: give a glob to pick some`]
+    ? [`the slices of ${input} follow ${patterns.size} name patterns (${[...patterns].slice(0, 5).map(([p, { count, example }]) => `${p}: ${count} file(s), e.g. ${example}`).join('; ')}); every file is a plane, in natural order: give a glob to pick some`]
     : [];
   const files = checked.map(({ src }) => ({ path: src.path, identity: src.identity }));
   return described(input, {
     kind: 'tiff', shape: [want.width, want.height, paths.length], dtype: want.dtype, files, planes: checked.map((c, i) => [i, 0, c.ifd] as const),
-    blockLines: want.blockLines, blockBytes: Math.max(...checked.map((c) => c.info.blockBytes)),
+    blockLines: want.blockLines, blockBytes: checked.reduce((most, c) => Math.max(most, c.info.blockBytes), 0),
   }, `${paths.length} TIFF slices ${path.basename(paths[0]!)} … ${path.basename(paths.at(-1)!)} (${compressions})`, notes);
 }
 
@@ -259,7 +247,7 @@ export async function describeTiffFile(input: string, selection: PlaneSelection)
     }
     const bigTiff = (tiff as unknown as { bigTiff?: boolean }).bigTiff === true;
     const kind = `${layout?.kind === 'ome' ? 'OME-' : layout?.kind === 'imagej' ? 'ImageJ ' : 'multi-page '}${bigTiff ? 'BigTIFF' : 'TIFF'}`;
-    return described(input, {
+    return await described(input, {
       kind: 'tiff', shape: [want.width, want.height, pages.length], dtype: want.dtype,
       files: [{ path: src.path, identity: src.identity }], planes: pages.map((p) => [0, p, ifds[p]!] as const), blockLines: want.blockLines, blockBytes,
     }, `${kind}, ${pages.length} of ${count} pages${what} (${[...compressions].join('/')})`, notes, layout);
@@ -330,7 +318,24 @@ function selectPlanes(file: string, layout: PlaneLayout | undefined, count: numb
   return { pages, what: `, channel ${c} of ${layout.sizeC}, time point ${t} of ${layout.sizeT}`, notes };
 }
 
-function described(name: string, source: TiffSource, summary: string, notes: string[], layout?: PlaneLayout): DescribedInput {
+/**
+ * Decodes the first strip (tile row) of the first plane: a compression damaged from its start, or one geotiff
+ * cannot decode after all, is refused before anything is written, not found by the first fill task.
+ */
+async function checkDecodes(name: string, source: TiffSource): Promise<void> {
+  const reader = openTiffReader(source);
+  const lines = Math.min(source.blockLines, source.shape[1]);
+  try {
+    await reader.read({ z0: 0, z1: 1, y0: 0, y1: lines }, new Uint8Array(lines * source.shape[0] * bytesPerElement(source.dtype)), 0);
+  } catch (error) {
+    throw new SlabchunkError('EINVALID', `${name}: ${(error as Error).message}`, { cause: error });
+  } finally {
+    reader.close();
+  }
+}
+
+async function described(name: string, source: TiffSource, summary: string, notes: string[], layout?: PlaneLayout): Promise<DescribedInput> {
+  await checkDecodes(name, source);
   return {
     input: { name, seekable: true, slabs: source, read: (range) => slabStream(source, range) },
     shape: source.shape, dtype: source.dtype,

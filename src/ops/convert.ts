@@ -133,7 +133,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
   const store = new FileSystemStore(output, { fsync: opts.fsync });
   // Parts share the store and take no lock; a whole-volume run may take over a stale one only to resume or replace.
   const lockNote = await checkLock(output, opts.part !== undefined || opts.resume || opts.overwrite);
-  const notes = [...described?.notes ?? [], ...(lockNote && !opts.part ? [lockNote] : [])];
+  const notes = [...described?.notes ?? [], ...chunkingNotes(described, layout.slabsOf(0, 1)[1]), ...(lockNote && !opts.part ? [lockNote] : [])];
   if (join) {
     await checkJoinDir(output);
     await checkJoinable(store, storeDocs(sinkOptions, job));
@@ -275,6 +275,17 @@ function optionsFromFile(options: ConvertOptions, described: DescribedInput): Co
     throw invalid(`--dtype ${String(options.dtype)} differs from the type read from ${name}, ${described.dtype}: drop --dtype, or check the input`);
   }
   return { ...options, shape: described.shape, dtype: described.dtype };
+}
+
+/**
+ * An HDF5 dataset chunked deeper than, or across, the rows: each of its chunks is decoded once for every row it
+ * reaches into. Said before the run, with the chunking that avoids it.
+ */
+function chunkingNotes(described: DescribedInput | undefined, rowDepth: number): string[] {
+  const source = described?.input.slabs;
+  if (source?.kind !== 'hdf5' || source.chunkPlanes <= 1 || rowDepth % source.chunkPlanes === 0) return [];
+  return [`${described!.input.name} is chunked ${source.chunkPlanes} planes deep and rows are ${rowDepth}: its chunks are decoded once for each row they reach into; `
+    + `a --chunk (or --shard) depth that is a multiple of ${source.chunkPlanes} decodes each once`];
 }
 
 /** Raw input has one volume: `--channel` and `--time` are for files that hold several. */

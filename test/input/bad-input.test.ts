@@ -85,6 +85,10 @@ bad('unsupported compression, RGB pixels, conflicting --shape / --dtype, raw-onl
   fs.writeFileSync(jpeg, patched);
   await refused([jpeg], [/jpeg\.tif page 0 uses TIFF compression 34712/, /tiffcp -c zip/]);
 
+  const fill = path.join(dir, 'fill2.tif');
+  execFileSync('tiffcp', ['-f', 'lsb2msb', path.join(dir, 'multi.tif'), fill]);
+  await refused([fill], [/fill2\.tif page 0 has FillOrder 2/, /tiffcp -f msb2lsb/]);
+
   const rgb = path.join(dir, 'rgb.tif');
   fs.writeFileSync(rgb, rgbTiff());
   await refused([rgb], [/3 samples per pixel/]);

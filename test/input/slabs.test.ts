@@ -1,12 +1,13 @@
 /**
  * How the readers of TIFF and HDF5 inputs cut planes into blocks, against the rules written out here (every line
  * covered once, bands of lines on stored blocks, chunks of planes kept whole, stream pieces contiguous); the
- * OME-XML and ImageJ plane maps; the bounded LZW decoder; natural file order.
+ * OME-XML and ImageJ plane maps; the bounded LZW and PackBits decoders; natural file order.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { decodeLzw } from '../../src/input/lzw.ts';
+import { decodePackBits } from '../../src/input/packbits.ts';
 import { slabBlocks } from '../../src/input/slabs.ts';
 import { parseImageJ, parseOmeXml } from '../../src/input/tiff-meta.ts';
 import { naturalCompare } from '../../src/input/tiff.ts';
@@ -107,6 +108,21 @@ test('LZW: a hand-encoded string (clear, codes of 9 bits, a code defined by its 
   const input = Uint8Array.from(bits.match(/.{8}/g)!.map((b) => parseInt(b, 2)));
   assert.is(Buffer.from(decodeLzw(input, 100)).toString('latin1'), 'ABABABA');
   assert.is(Buffer.from(decodeLzw(input, 4)).toString('latin1'), 'ABAB', 'clipped to the capacity');
+});
+
+test('PackBits: literal runs, repeat runs, the −128 no-op; clipped to the capacity; a cut-off run is an error', () => {
+  // 2 literals (header 1), −128 (no-op), 4 × 0x07 (header −3), 1 literal (header 0).
+  const input = Uint8Array.from([1, 0xaa, 0xbb, 0x80, 0xfd, 0x07, 0, 0xcc]);
+  assert.equal([...decodePackBits(input, 100)], [0xaa, 0xbb, 7, 7, 7, 7, 0xcc]);
+  assert.equal([...decodePackBits(input, 4)], [0xaa, 0xbb, 7, 7]);
+  assert.throws(() => decodePackBits(Uint8Array.from([5, 1, 2]), 100), /cut off/);
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 300 }), fc.integer({ min: 1, max: 2000 }), (bytes, capacity) => {
+    try {
+      assert.ok(decodePackBits(bytes, capacity).length <= capacity);
+    } catch (error) {
+      assert.match((error as Error).message, /PackBits/);
+    }
+  }), { numRuns: 1000 });
 });
 
 test('natural order: digit runs compare as numbers', () => {

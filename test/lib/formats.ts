@@ -22,7 +22,10 @@ export interface FixtureSpec {
   readonly name: string;
   readonly kind:
     | 'slices' | 'multipage' | 'bigtiff' | 'tiled' | 'ome' | 'imagej' | 'bigendian'
-    | 'h5' | 'h5-chunked' | 'h5-bigendian';
+    | 'h5' | 'h5-chunked' | 'h5-bigendian'
+    /** Floats with the floating-point predictor, written by hand after TIFF Technical Note 3 (`byteorder` `<` or `>`). */
+    | 'float-predictor';
+  readonly byteorder?: '<' | '>';
   /** tifffile compression (`zlib`) with predictor, or h5py's (`gzip`, with shuffle). */
   readonly compression?: 'zlib' | 'gzip';
   readonly predictor?: boolean;
@@ -36,7 +39,7 @@ export interface FixtureSpec {
 }
 
 const SCRIPT = String.raw`
-import json, sys, os
+import json, sys, os, struct, zlib
 import numpy as np, tifffile, h5py
 spec = json.load(sys.stdin)
 out, dtype, (X, Y, Z), seed = spec['dir'], np.dtype(spec['dtype']), spec['shape'], spec['seed']
@@ -80,6 +83,35 @@ for fx in spec['fixtures']:
         else:
             # ImageJ orders planes T, Z, C.
             tifffile.imwrite(p, np.ascontiguousarray(full.transpose(0, 2, 1, 3, 4)), imagej=True, metadata={'axes': 'TZCYX'}, **kw)
+    elif kind == 'float-predictor':
+        # Technical Note 3: per row, each sample's bytes most significant first, regrouped byte plane by byte
+        # plane, then differenced byte by byte; deflate; one strip per page. (libtiff 4.5 writes big-endian files
+        # of this kind that its own reader cannot read back, so tiffcp -B cannot make them.)
+        e = fx['byteorder']
+        pages = []
+        for z in range(Z):
+            packed = bytearray()
+            for row in vol[z]:
+                be = row.astype(dtype.newbyteorder('>')).tobytes()
+                n = dtype.itemsize
+                planes = np.frombuffer(bytes(be[s * n + k] for k in range(n) for s in range(X)), np.uint8).astype(np.int16)
+                planes[1:] = (planes[1:] - planes[:-1].copy()) & 0xff
+                packed += planes.astype(np.uint8).tobytes()
+            pages.append(zlib.compress(bytes(packed)))
+        tags = lambda z, at: [(256, 4, 1, X), (257, 4, 1, Y), (258, 3, 1, dtype.itemsize * 8), (259, 3, 1, 8), (262, 3, 1, 1),
+                              (273, 4, 1, at), (277, 3, 1, 1), (278, 4, 1, Y), (279, 4, 1, len(pages[z])), (317, 3, 1, 3), (339, 3, 1, 3)]
+        b = bytearray((b'II' if e == '<' else b'MM') + struct.pack(e + 'HI', 42, 8))
+        ifd_bytes = 2 + 11 * 12 + 4
+        at = 8 + Z * ifd_bytes
+        for z in range(Z):
+            b += struct.pack(e + 'H', 11)
+            for tag, typ, cnt, val in tags(z, at):
+                b += struct.pack(e + 'HHI', tag, typ, cnt) + (struct.pack(e + 'HH', val, 0) if typ == 3 else struct.pack(e + 'I', val))
+            b += struct.pack(e + 'I', 8 + (z + 1) * ifd_bytes if z + 1 < Z else 0)
+            at += len(pages[z])
+        for data in pages:
+            b += data
+        open(p, 'wb').write(b)
     elif kind.startswith('h5'):
         with h5py.File(p, 'w') as f:
             data = vol.astype(dtype.newbyteorder('>')) if kind == 'h5-bigendian' else vol

@@ -97,7 +97,9 @@ function readerBytes(source: SlabSource): number {
   // A read is one chunk deep, or (chunks too deep for slabBlocks to keep whole) a piece of planes deep; one chunk high.
   const deep = source.chunkPlanes * lineBytes * source.shape[1] > 256 * MiB;
   const planes = deep ? Math.max(1, Math.floor(PIECE_BYTES / (lineBytes * source.shape[1]))) : source.chunkPlanes;
-  return 80 * MiB + 7 * planes * source.chunkLines * lineBytes;
+  // HDF5 decodes a whole chunk however little of it is read.
+  const chunkBytes = source.chunkPlanes * source.chunkLines * source.chunkWidth * bytesPerElement(source.dtype);
+  return 80 * MiB + 7 * planes * source.chunkLines * lineBytes + chunkBytes;
 }
 
 /** Converts `run.rows` with worker threads; rejects with the first failure once every task in flight has ended. */
