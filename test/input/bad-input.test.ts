@@ -138,6 +138,16 @@ with h5py.File('${at}/gz.h5', 'w') as f: f.create_dataset('d', data=v, chunks=(4
   fs.writeFileSync(tail, rows.subarray(0, rows.length - 20));
   await refused([tail], [/tail\.tif/, /truncated|damaged/]);
 
+  // A deflate strip of a later page with flipped bytes: the run fails naming the file and the plane.
+  const zip = path.join(at, 'zip.tif');
+  execFileSync('tiffcp', ['-c', 'zip', '-r', '4', path.join(dir, 'multi.tif'), zip]);
+  const zipped = fs.readFileSync(zip);
+  for (let i = Math.floor(zipped.length * 0.6); i < Math.floor(zipped.length * 0.6) + 64; i++) zipped[i]! ^= 0xa5;
+  fs.writeFileSync(zip, zipped);
+  const inflated = await slabchunk(['convert', zip, path.join(at, 'zip.zarr'), '--chunk', '24,20,1', '--no-progress']);
+  assert.ok(inflated.code === 1 || inflated.code === 2, `a clean failure (exit ${inflated.code}): ${inflated.stderr}`);
+  assert.match(inflated.stderr, /zip\.tif.*(deflate|damaged|truncated)/);
+
   // A damaged LZW strip fails the run with a message; geotiff's own decoder looped until V8 aborted the process.
   const lzw = path.join(at, 'lzw.tif');
   execFileSync('tiffcp', ['-c', 'lzw', path.join(dir, 'multi.tif'), lzw]);
