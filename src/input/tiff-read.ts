@@ -16,7 +16,7 @@ import { SlabchunkError } from '../core/errors.ts';
 import type { SlabReader, TiffSource } from './slabs.ts';
 
 /** TIFF Compression tag values: deflate (Adobe and the old code), LZW. */
-export const DEFLATE_COMPRESSIONS = [8, 32946] as const;
+const DEFLATE_COMPRESSIONS = [8, 32946] as const;
 const LZW_COMPRESSION = 5;
 const PACKBITS_COMPRESSION = 32773;
 
