@@ -1,5 +1,5 @@
 /**
- * `convert()`: a raw volume (file or stream) to a Zarr store — the engine (worker threads over shared rows) plus
+ * `convert()`: a volume (raw file or stream, TIFF, HDF5) to a Zarr store — the engine (worker threads over shared rows) plus
  * the checks, partitioning across array jobs, resume and interrupt handling around it. Options are resolved once,
  * by the option table; the plan and the sink config are projections of them.
  */
@@ -88,8 +88,9 @@ export interface PreparedConvert {
 }
 
 /**
- * Converts a raw volume into a Zarr store at `output`.
- * `input` is a file path, `-` for standard input, or any Readable of the volume's bytes.
+ * Converts a volume into a Zarr store at `output`.
+ * `input` is a raw file's path, `-` for standard input, any Readable of the volume's bytes, a folder or glob of
+ * TIFF slices, a (Big/OME-)TIFF file, or `file.h5:/dataset`; the last ones state their own shape and dtype.
  * A failed or interrupted run keeps the rows it finished (the error is `resumable`) and removes only
  * temporaries; a fresh run that finished no row removes the store it created.
  */

@@ -1,6 +1,7 @@
 /**
  * The convert engine: the main thread only schedules. Rows live in shared memory; worker threads fill them
- * (positioned reads of a file, straight into the row; a stream is copied in here) and then cut, encode and write
+ * (positioned reads of a raw file, or TIFF and HDF5 planes decoded straight into the row; a stream is copied in
+ * here) and then cut, encode and write
  * their chunks or shards. With two row buffers the next row is read while the last one is encoded. A row's marker
  * is written once all its files are in place. The output is the Chunker → ZarrSink pipeline's, byte for byte.
  */

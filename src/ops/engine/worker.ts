@@ -1,6 +1,7 @@
 /**
- * A convert engine worker thread: reads its share of each row into shared memory (positioned reads, straight into
- * the row buffer), then cuts, encodes and writes its chunks or shards. One task at a time from the main thread;
+ * A convert engine worker thread: reads its share of each row into shared memory (positioned reads, or blocks of
+ * TIFF or HDF5 planes decoded by its own reader, straight into the row buffer), then cuts, encodes and writes its
+ * chunks or shards. One task at a time from the main thread;
  * inside a cut task up to `depth` chunks are in flight, so the cut of one overlaps the encode and write of others.
  * Workers outlive a run (a process converting many volumes starts them once): each run sends its job first.
  */
