@@ -19,7 +19,7 @@ export interface VolumeInput {
   readonly seekable: boolean;
   /**
    * The volume's bytes `[start, end)` (header excluded), as Z-slabs of the F-layout file. A range needs a
-   * seekable input; without one, the whole volume from its first byte.
+   * seekable input (whole planes, for TIFF and HDF5); without one, the whole volume from its first byte.
    */
   read(range?: readonly [number, number]): Readable;
   /**
