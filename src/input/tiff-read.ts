@@ -11,6 +11,7 @@ import zlib from 'node:zlib';
 import { addDecoder, BaseDecoder, GeoTIFF, GeoTIFFImage, getDecoder } from 'geotiff';
 import { bytesPerElement, swapElements } from '../core/dtype.ts';
 import { decodeLzw } from './lzw.ts';
+import { readAt } from './read-at.ts';
 import { decodePackBits } from './packbits.ts';
 import { SlabchunkError } from '../core/errors.ts';
 import type { SlabReader, TiffSource } from './slabs.ts';
@@ -69,8 +70,8 @@ interface PageLayout {
   /** Strip or tile width and height in pixels (a strip is as wide as the plane). */
   readonly blockWidth: number;
   readonly blockHeight: number;
-  readonly offsets: ArrayLike<number>;
-  readonly counts: ArrayLike<number>;
+  readonly offsets: readonly number[];
+  readonly counts: readonly number[];
   /** Decodes one strip or tile, in the file's byte order (predictor undone, except `swappedPredictor`'s). */
   readonly decoder: BaseDecoder | null;
   /**
@@ -89,6 +90,24 @@ interface OpenFile extends OpenedTiff {
 
 /** Page layouts a reader keeps per file. */
 const KEPT_PAGES = 8;
+
+/**
+ * `map`'s value for `key`, made by `make` when absent, as the most recently used; past `limit` entries the least
+ * recently used one is dropped (and handed to `drop`).
+ */
+function recent<K, V>(map: Map<K, V>, key: K, limit: number, make: () => V, drop?: (value: V) => void): V {
+  const known = map.get(key);
+  // A Map keeps insertion order: re-inserting moves the entry last.
+  if (known !== undefined) map.delete(key);
+  const value = known ?? make();
+  map.set(key, value);
+  if (map.size > limit) {
+    const [oldest, old] = map.entries().next().value!;
+    map.delete(oldest);
+    drop?.(old);
+  }
+  return value;
+}
 
 /** The page whose IFD is at `offset`, parsed on its own (geotiff's getImage(i) parses and keeps IFDs 0…i). */
 export async function imageAt(tiff: GeoTIFF, offset: number): Promise<GeoTIFFImage> {
@@ -140,13 +159,7 @@ export async function openTiffFile(path: string): Promise<OpenedTiff> {
   const fd = fs.openSync(path, 'r');
   const read = (offset: number, length: number): ArrayBuffer => {
     const bytes = new Uint8Array(length);
-    let done = 0;
-    while (done < length) {
-      const n = fs.readSync(fd, bytes, done, length - done, offset + done);
-      if (n === 0) break;
-      done += n;
-    }
-    return bytes.buffer.slice(0, done);
+    return bytes.buffer.slice(0, readAt(fd, bytes, 0, length, offset));
   };
   const source = {
     fetch: (slices: { offset: number; length: number }[]) => Promise.resolve(slices.map((s) => read(s.offset, s.length))),
@@ -168,14 +181,14 @@ export async function openTiffFile(path: string): Promise<OpenedTiff> {
  * Where an uncompressed plane's bytes start when its strips lie end to end, in line order, each exactly its lines
  * (no padding between them); else null.
  */
-function directOffset(offsets: ArrayLike<number>, counts: ArrayLike<number>, rowsPerStrip: number, height: number, lineBytes: number): number | null {
+function directOffset(offsets: readonly number[], counts: readonly number[], rowsPerStrip: number, height: number, lineBytes: number): number | null {
   let total = 0;
   for (let i = 0; i < offsets.length; i++) {
     const rows = Math.min(rowsPerStrip, height - i * rowsPerStrip);
-    if (Number(offsets[i]) !== Number(offsets[0]) + total || Number(counts[i]) !== rows * lineBytes) return null;
+    if (offsets[i] !== offsets[0]! + total || counts[i] !== rows * lineBytes) return null;
     total += rows * lineBytes;
   }
-  return total === height * lineBytes ? Number(offsets[0]) : null;
+  return total === height * lineBytes ? offsets[0]! : null;
 }
 
 /** A tag's value, or the first of several (a tag some writer repeated per sample); `fallback` when absent. */
@@ -255,41 +268,17 @@ export function openTiffReader(source: TiffSource): SlabReader {
   const lineBytes = width * elementSize;
   const open = new Map<number, Promise<OpenFile>>();
 
-  const fileOf = (index: number): Promise<OpenFile> => {
-    const known = open.get(index);
-    if (known) {
-      // Most recently used last.
-      open.delete(index);
-      open.set(index, known);
-      return known;
-    }
-    const { path } = source.files[index]!;
-    const opened = openTiffFile(path).then((file) => ({ ...file, pages: new Map<number, Promise<PageLayout>>() }));
-    open.set(index, opened);
-    if (open.size > OPEN_FILES) {
-      const [oldest, file] = open.entries().next().value!;
-      open.delete(oldest);
-      void file.then(closeTiffFile, () => undefined);
-    }
-    return opened;
-  };
+  const fileOf = (index: number): Promise<OpenFile> => recent(open, index, OPEN_FILES,
+    () => openTiffFile(source.files[index]!.path).then((file) => ({ ...file, pages: new Map<number, Promise<PageLayout>>() })),
+    (file) => void file.then(closeTiffFile, () => undefined));
 
-  const layoutOf = (file: OpenFile, ifd: number): Promise<PageLayout> => {
-    let layout = file.pages.get(ifd);
-    if (layout) file.pages.delete(ifd);
-    else layout = imageAt(file.tiff, ifd).then((image) => pageLayout(image, lineBytes));
-    file.pages.set(ifd, layout);
-    if (file.pages.size > KEPT_PAGES) file.pages.delete(file.pages.keys().next().value!);
-    return layout;
-  };
+  const layoutOf = (file: OpenFile, ifd: number): Promise<PageLayout> => recent(file.pages, ifd, KEPT_PAGES,
+    () => imageAt(file.tiff, ifd).then((image) => pageLayout(image, lineBytes)));
 
   /** Reads `length` bytes at `position` of `fd` into `dest` from `at`; a short read is a truncated file. */
   const readFully = (fd: number, dest: Uint8Array, at: number, length: number, position: number): void => {
-    for (let done = 0; done < length;) {
-      const n = fs.readSync(fd, dest, at + done, length - done, position + done);
-      if (n === 0) throw new Error(`it ends at byte ${position + done}, inside the plane's data: it was truncated`);
-      done += n;
-    }
+    const done = readAt(fd, dest, at, length, position);
+    if (done < length) throw new Error(`it ends at byte ${position + done}, inside the plane's data: it was truncated`);
   };
 
   /** The block decoded last: a read of part of a plane may end inside a strip the next read starts in. */
@@ -304,8 +293,8 @@ export function openTiffReader(source: TiffSource): SlabReader {
   };
 
   const decodeBlock = async (file: OpenFile, layout: PageLayout, index: number): Promise<Uint8Array> => {
-    const stored = new Uint8Array(Number(layout.counts[index]));
-    readFully(file.fd, stored, 0, stored.length, Number(layout.offsets[index]));
+    const stored = new Uint8Array(layout.counts[index]!);
+    readFully(file.fd, stored, 0, stored.length, layout.offsets[index]!);
     const data = layout.decoder ? new Uint8Array(await layout.decoder.decode(stored.buffer)) : stored;
     if (!layout.littleEndian && layout.inFileOrder && elementSize > 1) swapElements(Buffer.from(data.buffer, data.byteOffset, data.length - (data.length % elementSize)), elementSize);
     if (layout.swappedPredictor) undoHorizontalPredictor(data, layout.blockWidth, elementSize as 2 | 4 | 8);

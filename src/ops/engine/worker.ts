@@ -5,7 +5,6 @@
  * inside a cut task up to `depth` chunks are in flight, so the cut of one overlaps the encode and write of others.
  * Workers outlive a run (a process converting many volumes starts them once): each run sends its job first.
  */
-import fs from 'node:fs';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -13,6 +12,7 @@ import { bytesPerElement, swapElements, type ElementSize } from '../../core/dtyp
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import type { Vec3 } from '../../core/geometry.ts';
 import { storedLayout, type ChunkCut, type StoredLayout } from '../../core/layout.ts';
+import { readAt } from '../../input/read-at.ts';
 import { openSlabReader, type SlabReader } from '../../input/slabs.ts';
 import { cutChunk } from '../../stream/cut.ts';
 import { chunkerPlanOf, type ChunkerPlan } from '../../stream/plan.ts';
@@ -130,12 +130,9 @@ async function fill({ job, rows, elementSize, slabs }: Run, task: FillTask) {
   const band = rows[task.buffer]!.bands[task.band]!;
   if (slabs && task.block) await slabs.read(task.block, band.subarray(task.at), rows[task.buffer]!.slabBytes);
   else if (task.position !== null) {
-    for (let done = 0; done < task.length;) {
-      const n = fs.readSync(job.inputFd!, band, task.at + done, task.length - done, task.position + done);
-      if (n === 0) {
-        throw new SlabchunkError('EREAD', `${job.inputName} ended at byte ${task.position + done}, before the volume's end: it was truncated while being read`);
-      }
-      done += n;
+    const done = readAt(job.inputFd!, band, task.at, task.length, task.position);
+    if (done < task.length) {
+      throw new SlabchunkError('EREAD', `${job.inputName} ended at byte ${task.position + done}, before the volume's end: it was truncated while being read`);
     }
   }
   if (job.options.endian === 'big' && elementSize > 1) {
