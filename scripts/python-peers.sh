@@ -13,6 +13,11 @@ mkdir -p .bench-data
 version() { "$1" -c "import importlib.metadata as m, $2
 try: print(m.version('$2'))
 except m.PackageNotFoundError: print($2.__version__)" 2>/dev/null; }
+# Installs Debian packages; concurrent runs (tests and benches) take turns on the package lock.
+debian_install() {
+  command -v apt-get >/dev/null \
+    && flock /tmp/apt.lock sh -c "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $*" >/dev/null
+}
 
 if [ -x "$venv/bin/python" ] && "$venv/bin/python" -c 'import tensorstore, numpy' 2>/dev/null; then
   echo "python-peers: tensorstore already in $venv"
@@ -29,9 +34,7 @@ fi
 # (the venv's numpy 2 would break its compiled numcodecs).
 if /usr/bin/python3 -c 'import zarr' 2>/dev/null; then
   echo "python-peers: zarr-python $(version /usr/bin/python3 zarr) already in /usr/bin/python3"
-elif command -v apt-get >/dev/null \
-  && flock /tmp/apt.lock sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-zarr' >/dev/null \
-  && /usr/bin/python3 -c 'import zarr' 2>/dev/null; then
+elif debian_install python3-zarr && /usr/bin/python3 -c 'import zarr' 2>/dev/null; then
   echo "python-peers: zarr-python $(version /usr/bin/python3 zarr) installed for /usr/bin/python3"
 else
   echo "python-peers: SKIP zarr-python 2 (apt-get install python3-zarr failed or not root)"
@@ -41,9 +44,7 @@ fi
 # (Debian's tifffile has no imagecodecs, so LZW and zstd come from libtiff).
 if /usr/bin/python3 -c 'import tifffile, h5py' 2>/dev/null && command -v tiffcp >/dev/null; then
   echo "python-peers: tifffile $(version /usr/bin/python3 tifffile), h5py $(version /usr/bin/python3 h5py) and tiffcp already here"
-elif command -v apt-get >/dev/null \
-  && flock /tmp/apt.lock sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-tifffile python3-h5py libtiff-tools' >/dev/null \
-  && /usr/bin/python3 -c 'import tifffile, h5py' 2>/dev/null; then
+elif debian_install python3-tifffile python3-h5py libtiff-tools && /usr/bin/python3 -c 'import tifffile, h5py' 2>/dev/null; then
   echo "python-peers: tifffile $(version /usr/bin/python3 tifffile), h5py $(version /usr/bin/python3 h5py) and tiffcp installed"
 else
   echo "python-peers: SKIP TIFF/HDF5 fixtures (apt-get install python3-tifffile python3-h5py libtiff-tools failed or not root)"
