@@ -31,7 +31,19 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   export: {
     args: ['store', 'output|-'],
     summary: 'the store back out as raw slabs (the inverse of convert)',
-    options: PROGRESS,
+    options: ['level', ...PROGRESS],
     load: async () => (await import('./commands/export.ts')).exportCommand,
+  },
+  finish: {
+    args: ['store'],
+    summary: 'write the pyramid levels the parts of a split job could not (reads the finest level every part finished)',
+    options: ['threads', 'maxMemory', 'concurrency', 'fsync', 'json', ...PROGRESS],
+    load: async () => (await import('./commands/finish.ts')).finishCommand,
+  },
+  view: {
+    args: ['store'],
+    summary: 'serve the store and a neuroglancer viewer on 127.0.0.1 and print the URL',
+    options: ['port', 'noOpen'],
+    load: async () => (await import('./commands/view.ts')).viewCommand,
   },
 };

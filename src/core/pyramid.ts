@@ -79,3 +79,57 @@ function level(shape: Vec3, factor: Vec3, voxelSize: Vec3, chunk0: Vec3, shard0:
   const shard = shard0.map((s, a) => Math.min(s, Math.ceil(shape[a]! / chunk[a]!) * chunk[a]!)) as unknown as Vec3;
   return { shape, factor, voxelSize, chunk, shard };
 }
+
+/** One output slab of a level: the input slabs it reduces (`first` is the carried slab when `carried`). */
+export interface SlabPair {
+  /** The output slab's z. */
+  readonly out: number;
+  readonly first: number;
+  /** The first input slab is the one carried over from the row before. */
+  readonly carried: boolean;
+  /** The second input slab, or null when the level keeps z (`fz` 1) or this is the odd last slab. */
+  readonly second: number | null;
+}
+
+/**
+ * The output slabs that input slabs `[z0, z1)` of a level `Z` slabs deep complete, with factor `fz` along z, and
+ * the slab to carry to the next rows (the first of a pair whose second is further on), or null. A slab `z0 - 1`
+ * carried from before pairs with `z0` when `z0` is odd.
+ */
+export function slabPairs(z0: number, z1: number, Z: number, fz: 1 | 2): { pairs: SlabPair[]; keep: number | null } {
+  const pairs: SlabPair[] = [];
+  if (fz === 1) {
+    for (let z = z0; z < z1; z++) pairs.push({ out: z, first: z, carried: false, second: null });
+    return { pairs, keep: null };
+  }
+  let keep: number | null = null;
+  for (let j = Math.floor(z0 / 2); 2 * j < z1; j++) {
+    const a = 2 * j;
+    const b = a + 1;
+    if (b < Z && b >= z1) keep = a;
+    else pairs.push({ out: j, first: a, carried: a < z0, second: b < Z ? b : null });
+  }
+  return { pairs, keep };
+}
+
+/** Rows of a level as slab ranges: what {@link parentRow} and {@link childRows} relate. */
+export interface LevelRows {
+  /** Slabs of the level (its depth along the slab axis). */
+  readonly slabs: number;
+  /** Slabs per row (the last may hold fewer). */
+  readonly depth: number;
+  /** The level's factor along the slab axis, from the level above (1 for level 0). */
+  readonly fz: 1 | 2;
+}
+
+/** The row of level `parent` that row `row` of the level above it (`child`) feeds. */
+export function parentRow(child: LevelRows, parent: LevelRows, row: number): number {
+  return Math.floor(Math.floor((row * child.depth) / parent.fz) / parent.depth);
+}
+
+/** Rows `[first, end)` of the level above (`child`) that row `row` of `parent` is computed from. */
+export function childRows(child: LevelRows, parent: LevelRows, row: number): readonly [number, number] {
+  const a = row * parent.depth;
+  const b = Math.min(parent.slabs, (row + 1) * parent.depth);
+  return [Math.floor((a * parent.fz) / child.depth), Math.ceil(Math.min(child.slabs, b * parent.fz) / child.depth)];
+}

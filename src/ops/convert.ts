@@ -7,20 +7,23 @@ import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
-import { storedLayout } from '../core/layout.ts';
 import { describeInput, openInput, type DescribedInput } from '../input/index.ts';
-import { formatShape } from '../core/geometry.ts';
+import { formatShape, type Vec3 } from '../core/geometry.ts';
+import { parseUnit, type SpaceUnit } from '../zarr/ome.ts';
 import { chunkerPlanOf } from '../stream/plan.ts';
-import { openChunkFiles } from '../zarr/chunk-files.ts';
-import { checkJoinable, storeDocs } from '../zarr/join.ts';
+import { loadSinkCodecs, readyStore } from '../zarr/chunk-files.ts';
+import { checkJoinable } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
 import { sinkOptionsOf } from '../zarr/sink-options.ts';
 import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
 import { checkJoinDir, checkStoreDir } from '../zarr/stores/folder.ts';
 import { checkLock, takeLock, type HeldLock } from '../zarr/stores/lock.ts';
-import { planEngine, runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
+import { levelBytes, planEngine, runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
+import { finishLevels, type FinishStats } from './finish.ts';
+import { alignedPartRows, levelLayouts, levelOptions, rowsToMake, type LevelSpec } from './levels.ts';
+import { pyramidRecord, storeTarget } from './pyramid-store.ts';
 import { checkOption, OPTIONS, resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
-import { partRows, type Part } from './partition.ts';
+import type { Part } from './partition.ts';
 
 /** Progress of a running conversion, reported to `onProgress`. */
 export interface Progress {
@@ -68,6 +71,10 @@ export interface Summary {
   peakRssBytes: number;
   /** How the engine ran: threads, row buffers, the memory estimate, encodes at once and CPU by stage. */
   engine: EngineReport;
+  /** The store's arrays: level 0 alone, or the pyramid's levels (`--ome`). */
+  levels: readonly LevelSpec[];
+  /** A pyramid's levels with rows still to make after this run (a part's: `slabchunk finish` makes them). */
+  levelsLeft?: readonly number[];
 }
 
 /** A conversion whose arguments, input and output have been checked; nothing is created until `run()`. */
@@ -84,6 +91,8 @@ export interface PreparedConvert {
   readonly notes: readonly string[];
   /** What was read from a TIFF or HDF5 input's headers; undefined for raw input. */
   readonly described?: DescribedInput;
+  /** The store's arrays: level 0 alone, or the pyramid's levels. */
+  readonly levels: readonly LevelSpec[];
   run(): Promise<Summary>;
 }
 
@@ -111,22 +120,28 @@ export async function prepareConvert(input: string | Readable, output: string, o
   };
   const described = await describeInput(input, selection);
   const opts = resolveConvertOptions(described ? optionsFromFile(options, described) : rawOptions(options));
-  // One layout for the plan, the store and every worker.
-  const layout = storedLayout(opts);
-  // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
-  const plan = chunkerPlanOf(opts, layout);
-  // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too.
+  // How the input is read where the Zarr metadata cannot say: parts and resumed runs must agree on it too. A
+  // pyramid's record also keeps the options that made it, for `finish`.
   const job = {
     inputEndian: opts.endian, inputHeader: opts.header,
     ...(described ? { inputFormat: described.input.slabs.kind, inputChannel: opts.channel ?? 0, inputTime: opts.time ?? 0 } : {}),
+    ...(opts.ome ? { pyramid: pyramidRecord(opts) } : {}),
   };
+  const target = storeTarget(opts, job);
+  const { levels } = target;
+  const layouts = levelLayouts(opts, levels);
+  // One layout for the plan, the store and every worker.
+  const { layout } = layouts[0]!;
+  // The whole volume's plan checks the geometry (row sizes, slabs) before anything is opened.
+  const plan = chunkerPlanOf(levelOptions(opts, levels[0]!), layout);
   const sinkOptions = sinkOptionsOf(opts, layout, job);
   const { join } = sinkOptions;
 
-  // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record.
-  const rows = opts.part ? partRows(layout.rowsTotal, opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
+  // Rows are chunk-rows, or shard-rows when sharding: the unit parts own and markers record. A pyramid's parts own
+  // whole rows of its coarsest level that still gives each part some, so each completes the levels up to it.
+  const rows = opts.part ? alignedPartRows(layouts.map((l) => l.rows), opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
 
-  const memory = planEngine(opts, plan, rows[1] - rows[0], described?.input.slabs);
+  const memory = planEngine(opts, plan, rows[1] - rows[0], described?.input.slabs, levelBytes(opts, levels, 0));
   const source = described?.input ?? await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
@@ -134,10 +149,13 @@ export async function prepareConvert(input: string | Readable, output: string, o
   const store = new FileSystemStore(output, { fsync: opts.fsync });
   // Parts share the store and take no lock; a whole-volume run may take over a stale one only to resume or replace.
   const lockNote = await checkLock(output, opts.part !== undefined || opts.resume || opts.overwrite);
-  const notes = [...described?.notes ?? [], ...chunkingNotes(described, layout.slabsOf(0, 1)[1]), ...(lockNote && !opts.part ? [lockNote] : [])];
+  const notes = [
+    ...described?.notes ?? [], ...chunkingNotes(described, layout.slabsOf(0, 1)[1]), ...(target.note ? [target.note] : []),
+    ...(lockNote && !opts.part ? [lockNote] : []),
+  ];
   if (join) {
     await checkJoinDir(output);
-    await checkJoinable(store, storeDocs(sinkOptions, job));
+    await checkJoinable(store, target.docs);
   } else await checkStoreDir(output, opts.overwrite);
 
   return {
@@ -149,28 +167,30 @@ export async function prepareConvert(input: string | Readable, output: string, o
     slabAxis: layout.slabAxis,
     notes,
     ...(described ? { described } : {}),
+    levels,
     async run() {
       const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
       const started = process.hrtime.bigint();
       let bytesIn = 0;
       let rowsSkipped = 0;
       let stats: EngineStats;
+      let finished: FinishStats | undefined;
       let lock: HeldLock | undefined;
       let prepared = false;
       try {
         // The lock comes first: nothing of the store is removed or rewritten by a run that does not hold it.
         if (!opts.part) lock = await takeLock(output);
-        let done = new Set<number>();
+        let done = levels.map(() => new Set<number>());
         if (opts.resume) {
           try {
-            done = await readRowMarkers(store);
+            done = await Promise.all(levels.map((_, l) => readRowMarkers(store, l)));
             // A killed run may have left temporaries; with parts, other writers may be using theirs.
             if (!opts.part) await removeTempFiles(output);
           } catch (error) {
             throw wrapError(error, 'EREAD', `could not read what an earlier run left in ${output}`);
           }
         }
-        const todo = pendingRows(rows, done);
+        const todo = pendingRows(rows, done[0]!);
         rowsSkipped = rows[1] - rows[0] - todo.length;
         const bytesTotal = todo.reduce((n, r) => {
           const [z0, z1] = layout.slabsOf(r, r + 1);
@@ -180,10 +200,16 @@ export async function prepareConvert(input: string | Readable, output: string, o
           bytesIn += bytes;
           options.onProgress?.({ bytesIn, bytesTotal });
         };
-        // The workers write chunks only: the store is readied here, as the ZarrSink readies its own.
-        await openChunkFiles(store, sinkOptions, true);
+        // The workers write chunks only: the store is readied here, as the ZarrSink readies its own (codecs load
+        // first: one that cannot must fail before --overwrite clears the old store).
+        for (const spec of levels) await loadSinkCodecs(sinkOptionsOf(levelOptions(opts, spec), layouts[spec.level]!.layout, job));
+        await readyStore(store, target.docs, sinkOptions, true);
         prepared = true;
-        stats = await runEngine({ options: opts, plan, memory, store: output, record: job, source, rows: todo, signal: options.signal, onBytes });
+        const make = rowsToMake(layouts.map((l) => l.rows), 0, todo, done);
+        stats = await runEngine({ options: opts, plan, memory, store: output, record: job, source, rows: todo, levels, from: 0, make, signal: options.signal, onBytes });
+        // One process owns the whole volume: the levels its rows could not make alone (rows an earlier run made) are
+        // made now from the store. A part leaves them to `slabchunk finish`.
+        if (opts.ome && !opts.part) finished = await finishLevels({ options: opts, levels, store: output, record: job, signal: options.signal });
       } catch (error) {
         // A refusal, ESTORE, means the folder changed under us since the check: it is not ours to clean.
         if (error instanceof SlabchunkError && error.code === 'ESTORE') throw error;
@@ -223,10 +249,12 @@ export async function prepareConvert(input: string | Readable, output: string, o
         rowsTotal: layout.rowsTotal,
         rowsSkipped,
         bytesIn,
-        bytesWritten: stats.bytesStored,
-        chunksWritten: stats.chunksWritten,
-        chunksSkipped: stats.chunksSkipped,
-        shardsWritten: stats.shardsWritten,
+        bytesWritten: stats.bytesStored + (finished?.bytesStored ?? 0),
+        chunksWritten: stats.chunksWritten + (finished?.chunksWritten ?? 0),
+        chunksSkipped: stats.chunksSkipped + (finished?.chunksSkipped ?? 0),
+        shardsWritten: stats.shardsWritten + (finished?.shardsWritten ?? 0),
+        levels,
+        ...(opts.ome ? { levelsLeft: opts.part ? await unfinishedLevels(store, layouts) : [] } : {}),
         engine: {
           threads: stats.threads, rowBuffers: stats.rowBuffers, memoryBytes: stats.memoryBytes,
           peakEncodes: stats.peakEncodes, cpuSeconds: stats.cpuSeconds,
@@ -275,7 +303,19 @@ function optionsFromFile(options: ConvertOptions, described: DescribedInput): Co
   if (options.dtype !== undefined && checkOption('dtype', options.dtype) !== described.dtype) {
     throw invalid(`--dtype ${String(options.dtype)} differs from the type read from ${name}, ${described.dtype}: drop --dtype, or check the input`);
   }
-  return { ...options, shape: described.shape, dtype: described.dtype };
+  return { ...options, shape: described.shape, dtype: described.dtype, ...voxelOf(options, described) };
+}
+
+/** A pyramid's voxel size and unit from an OME-TIFF, where the options do not give them (a unit OME-Zarr cannot name is left out). */
+function voxelOf(options: ConvertOptions, described: DescribedInput): Pick<ConvertOptions, 'voxelSize' | 'unit'> {
+  if (!(options.ome === true || options.levels !== undefined) || options.voxelSize !== undefined || !described.voxelSize) return {};
+  let unit: SpaceUnit | undefined;
+  try {
+    unit = parseUnit(described.unit ?? 'micrometer');
+  } catch {
+    return {};
+  }
+  return { voxelSize: [...described.voxelSize] as Vec3, ...(options.unit === undefined ? { unit } : {}) };
 }
 
 /**
@@ -295,6 +335,13 @@ function rawOptions(options: ConvertOptions): ConvertOptions {
     if (options[key] !== undefined) throw invalid(`--${key} picks a plane set of a multi-channel OME-TIFF or ImageJ TIFF; the input is raw bytes: drop --${key}`);
   }
   return options;
+}
+
+/** The levels with rows not marked done. */
+async function unfinishedLevels(store: FileSystemStore, layouts: readonly { readonly layout: { readonly rowsTotal: number } }[]): Promise<number[]> {
+  const left: number[] = [];
+  for (let l = 0; l < layouts.length; l++) if ((await readRowMarkers(store, l)).size < layouts[l]!.layout.rowsTotal) left.push(l);
+  return left;
 }
 
 /** The rows of `[first, end)` not in `done`, ascending. */

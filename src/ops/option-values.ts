@@ -15,6 +15,18 @@ export const int = (min: number, max = Number.MAX_SAFE_INTEGER) => (value: unkno
 export const vec3 = (value: unknown, name: string): Vec3 =>
   checkVec3(name, typeof value === 'string' ? value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s))) : value);
 
+/** Three positive finite numbers X,Y,Z (a voxel size): unlike shapes, not whole numbers. */
+export const positiveVec3 = (value: unknown, name: string): Vec3 => {
+  const v = typeof value === 'string' ? value.split(',').map((s) => (s.trim() === '' ? NaN : Number(s))) : value;
+  if (!Array.isArray(v) || v.length !== 3 || v.some((n) => typeof n !== 'number' || !Number.isFinite(n) || n <= 0)) {
+    throw invalid(`${name} must be three positive numbers X,Y,Z (e.g. 0.4,0.4,2). Got: ${Array.isArray(value) ? value.join(',') : String(value)}`);
+  }
+  return [v[0], v[1], v[2]] as Vec3;
+};
+
+/** `auto` or a whole number of levels from 1 up. */
+export const levelCount = (value: unknown, name: string): 'auto' | number => (value === 'auto' ? 'auto' : int(1)(value, name));
+
 export const bool = (value: unknown, name: string): boolean => {
   if (typeof value === 'boolean') return value;
   throw invalid(`${name} must be true or false. Got: ${String(value)}`);

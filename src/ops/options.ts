@@ -12,7 +12,9 @@ import { checkShard, formatShape, parseOrder, product, type Order, type Vec3 } f
 import type { ZarrFormat } from '../core/layout.ts';
 import { COMPRESSOR_GRAMMARS, checkCodecFits, parseCodec, type CodecSpec } from '../zarr/codecs/index.ts';
 import type { IndexLocation } from '../zarr/shard.ts';
-import { bool, int, oneOf, parseAttributes, parseCodecText, parseFill, parsePartValue, parseSize, vec3 } from './option-values.ts';
+import { DOWNSAMPLE_METHODS, type DownsampleMethod } from '../core/downsample.ts';
+import { parseUnit, type SpaceUnit } from '../zarr/ome.ts';
+import { bool, int, levelCount, oneOf, positiveVec3, parseAttributes, parseCodecText, parseFill, parsePartValue, parseSize, vec3 } from './option-values.ts';
 import type { Part } from './partition.ts';
 
 export type Endian = 'little' | 'big';
@@ -71,9 +73,19 @@ export interface ConvertOptions {
   channel?: number;
   /** The time point of a multi-time-point OME-TIFF or ImageJ file to read. Default 0. */
   time?: number;
+  /** Levels of the OME-Zarr pyramid: `auto` (until every axis fits in one chunk) or at most N. Implies `ome`. */
+  levels?: 'auto' | number;
+  /** Write an OME-Zarr image: the store is a group with the pyramid's levels as arrays `0`, `1`, …. Default false. */
+  ome?: boolean;
+  /** How each pyramid level is computed from the one above. Default `mean` (`mode` for label volumes). */
+  downsample?: DownsampleMethod;
+  /** Voxel size `[x, y, z]` in `unit`. Default: the input's (OME-TIFF), else `[1, 1, 1]`. */
+  voxelSize?: Vec3;
+  /** Length unit of the voxel size, a UDUNITS-2 name (`um`, `µm`, `nm` are written long). Default: the input's, else `micrometer`. */
+  unit?: SpaceUnit;
 }
 
-type Optional = 'shard' | 'attributes' | 'part' | 'channel' | 'time';
+type Optional = 'shard' | 'attributes' | 'part' | 'channel' | 'time' | 'levels';
 /** Every option checked and defaulted, once per run. */
 export type ResolvedConvertOptions = Readonly<Required<Omit<ConvertOptions, Optional>> & Pick<ConvertOptions, Optional>>;
 
@@ -156,6 +168,11 @@ export const OPTIONS = {
   resume: { flag: 'resume', doc: 'skip rows an earlier run finished, rewrite the rest', defaultText: 'off', default: () => false, parse: bool },
   channel: { flag: 'channel', value: 'C', doc: 'channel of a multi-channel OME-TIFF or ImageJ TIFF to convert — see Inputs', defaultText: '`0`', default: none, parse: int(0) },
   time: { flag: 'time', value: 'T', doc: 'time point of a multi-time-point OME-TIFF or ImageJ TIFF to convert', defaultText: '`0`', default: none, parse: int(0) },
+  levels: { flag: 'levels', value: 'auto|N', doc: 'pyramid levels: until every axis fits in one chunk, or at most N (implies `--ome`) — see Pyramids', defaultText: '`auto` with `--ome`', default: none, parse: levelCount },
+  ome: { flag: 'ome', doc: 'write an OME-Zarr image: a group whose arrays `0`, `1`, … are the pyramid\'s levels', defaultText: 'off (on with `--levels`)', default: (r) => r.levels !== undefined, parse: bool },
+  downsample: { flag: 'downsample', value: DOWNSAMPLE_METHODS.join('|'), doc: 'how each level is computed from the one above (`mode` for labels)', defaultText: '`mean`', default: () => 'mean', parse: oneOf(DOWNSAMPLE_METHODS) },
+  voxelSize: { flag: 'voxel-size', value: 'X,Y,Z', doc: 'voxel size in `--unit`, written to the OME-Zarr metadata', defaultText: 'the input\'s (OME-TIFF), else `1,1,1`', default: () => [1, 1, 1], parse: positiveVec3 },
+  unit: { flag: 'unit', value: 'U', doc: 'length unit, UDUNITS-2 (`micrometer`, `nanometer`; `um`, `µm`, `nm` accepted)', defaultText: 'the input\'s, else `micrometer`', default: () => 'micrometer', parse: (value, name) => parseUnit(typeof value === 'string' ? value : String(value), name) },
 } as const satisfies Table;
 
 export type OptionName = keyof typeof OPTIONS;
@@ -193,6 +210,10 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
   if (options.shardIndex !== undefined && !r.shard) throw invalid('--shard-index needs --shard: drop it, or give a shard shape');
   if ((r.part !== undefined || r.resume) && r.overwrite) {
     throw invalid('overwrite cannot be combined with joining a store (--part, --resume): delete the old store first');
+  }
+  if (!r.ome) {
+    const given = (['downsample', 'voxelSize', 'unit'] as const).find((k) => options[k] !== undefined);
+    if (given) throw invalid(`--${OPTIONS[given].flag} describes an OME-Zarr pyramid: add --ome (or --levels), or drop --${OPTIONS[given].flag}`);
   }
   checkArray(r);
   return r;
@@ -237,6 +258,12 @@ export interface CliOptions {
   json?: boolean;
   progress?: boolean;
   noProgress?: boolean;
+  /** `export`: the pyramid level to write out (0 = full resolution). */
+  level?: number;
+  /** `view`: the port to serve on (0 picks a free one). */
+  port?: number;
+  /** `view`: print the URL without opening a browser. */
+  noOpen?: boolean;
 }
 
 /** The command line's own rows, in the order `--help` lists them after the command's options. */
@@ -245,4 +272,7 @@ export const CLI_OPTIONS = {
   json: { flag: 'json', doc: 'print the result as JSON on stdout', defaultText: 'off', default: () => false, parse: bool },
   progress: { flag: 'progress', doc: 'show the progress bar even when stderr is not a terminal', defaultText: 'on a terminal', default: () => false, parse: bool },
   noProgress: { flag: 'no-progress', doc: 'never show the progress bar', defaultText: 'off', default: () => false, parse: bool },
+  level: { flag: 'level', value: 'L', doc: 'pyramid level of an OME-Zarr store to export (0 = full resolution)', defaultText: '`0`', default: () => 0, parse: int(0) },
+  port: { flag: 'port', value: 'N', doc: 'port to serve the store and viewer on (0: any free port)', defaultText: '`0`', default: () => 0, parse: int(0, 65535) },
+  noOpen: { flag: 'no-open', doc: 'print the viewer URL without opening a browser', defaultText: 'off', default: () => false, parse: bool },
 } as const satisfies { readonly [K in keyof CliOptions]-?: OptionRow<NonNullable<CliOptions[K]>> };

@@ -35,3 +35,24 @@ export function cutChunk(plan: ChunkerPlan, row: RowBuffer, z0: number, cut: Chu
   }
   return { coords: cut.coords, index: cut.index, shape: cut.shape, data };
 }
+
+/**
+ * The inverse of {@link cutChunk}: copies a whole chunk's bytes (`data`, in the plan's chunk byte order, padded to
+ * the full chunk) into its place in `row` (whose first slab is file slab `z0`). Reading a level back from a store.
+ */
+export function pasteChunk(plan: ChunkerPlan, row: RowBuffer, z0: number, cut: ChunkCut, data: Uint8Array): void {
+  const es = plan.elementSize;
+  const strides = plan.layout.toFile(denseStrides(plan.chunk, plan.order));
+  const [X, Y] = plan.file.shape;
+  const [x, y, z] = cut.start;
+  for (let at = z - z0, end = at + cut.size[2]; at < end;) {
+    const { band, slab, slabs } = row.locate(at);
+    const depth = Math.min(end - at, slabs);
+    copyBlock(
+      { data: band, offset: ((slab * Y + y) * X + x) * es, strides: [1, X, X * Y] },
+      { data, offset: (at - (z - z0)) * strides[2] * es, strides },
+      [cut.size[0], cut.size[1], depth], es,
+    );
+    at += depth;
+  }
+}

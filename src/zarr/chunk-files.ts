@@ -46,15 +46,28 @@ export async function loadSinkCodecs(options: ResolvedSinkOptions): Promise<Byte
  */
 export async function openChunkFiles(store: Store, options: ResolvedSinkOptions, prepareFolder: boolean, hooks: Hooks = {}): Promise<ChunkFiles> {
   const files = new ChunkFiles(store, options, await loadSinkCodecs(options), hooks);
-  const docs = storeDocs(options, options.job);
+  await readyStore(store, storeDocs(options, options.job), options, prepareFolder);
+  return files;
+}
+
+/**
+ * Checks a joined store's documents against `docs` (parts, resume), or prepares the folder when `prepareFolder`
+ * (a store this run owns), then writes `docs`.
+ */
+export async function readyStore(store: Store, docs: Readonly<Record<string, string>>, options: { readonly join: boolean; readonly overwrite: boolean }, prepareFolder: boolean): Promise<void> {
   try {
     if (options.join) await checkJoinable(store, docs);
     else if (prepareFolder) await prepareStoreDir(store.location, options.overwrite);
   } catch (error) {
     throw wrapError(error, 'EWRITE', `could not prepare ${store.location} for the store`);
   }
-  for (const [key, text] of Object.entries(docs)) await files.put(key, Buffer.from(text), false);
-  return files;
+  for (const [key, text] of Object.entries(docs)) {
+    try {
+      await store.set(key, Buffer.from(text));
+    } catch (cause) {
+      throw new SlabchunkError('EWRITE', `could not write ${key} in ${store.location}: ${messageOf(cause)}`, { key, cause });
+    }
+  }
 }
 
 export class ChunkFiles {

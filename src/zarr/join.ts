@@ -4,7 +4,8 @@
  * runs, must have written byte-identical ones.
  */
 import { SlabchunkError, wrapError } from '../core/errors.ts';
-import { buildMetadata, type ArrayConfig } from './metadata.ts';
+import type { ZarrFormat } from '../core/layout.ts';
+import { buildGroupMetadata, buildMetadata, type ArrayConfig } from './metadata.ts';
 import type { Store } from './stores/types.ts';
 
 const JOB_KEY = '.slabchunk/job.json';
@@ -13,6 +14,22 @@ const JOB_KEY = '.slabchunk/job.json';
 export function storeDocs(config: ArrayConfig, job?: Readonly<Record<string, unknown>>): Record<string, string> {
   const docs = buildMetadata(config);
   if (job) docs[JOB_KEY] = `${JSON.stringify(job, null, 2)}\n`;
+  return docs;
+}
+
+/**
+ * Every document of an OME-Zarr pyramid: the group's (its attributes hold the multiscales), each level's array
+ * metadata under the level's folder, and the job record.
+ */
+export function pyramidDocs(
+  zarrFormat: ZarrFormat, groupAttributes: Readonly<Record<string, unknown>>, levels: readonly { readonly path: string; readonly config: ArrayConfig }[],
+  job: Readonly<Record<string, unknown>>,
+): Record<string, string> {
+  const docs = buildGroupMetadata(zarrFormat, groupAttributes);
+  for (const { path, config } of levels) {
+    for (const [key, text] of Object.entries(buildMetadata(config))) docs[`${path}/${key}`] = text;
+  }
+  docs[JOB_KEY] = `${JSON.stringify(job, null, 2)}\n`;
   return docs;
 }
 

@@ -1,7 +1,7 @@
 /**
  * Row markers: an empty object `.slabchunk/rows/<r>` says every file (chunk, or shard) of row `r` — the chunk-row
- * or shard-row along the input's slab axis — is in place. `--resume` skips marked rows; Zarr readers ignore the
- * hidden folder.
+ * or shard-row along the input's slab axis — is in place; a pyramid's later levels have theirs under
+ * `.slabchunk/levels/<L>/rows/`. `--resume` skips marked rows; Zarr readers ignore the hidden folder.
  */
 import { SlabchunkError, messageOf } from '../core/errors.ts';
 import type { Vec3 } from '../core/geometry.ts';
@@ -10,13 +10,18 @@ import type { Store } from './stores/types.ts';
 
 const MARKER_DIR = '.slabchunk/rows';
 
-function rowMarkerKey(row: number): string {
-  return `${MARKER_DIR}/${row}`;
+/** Where level `level`'s markers are: level 0 (and a bare array) where they always were, later levels of a pyramid apart. */
+function markerDir(level: number): string {
+  return level === 0 ? MARKER_DIR : `.slabchunk/levels/${level}/rows`;
 }
 
-/** Rows marked done in `store` (none when it has no markers). */
-export async function readRowMarkers(store: Store): Promise<Set<number>> {
-  const names = await store.list(MARKER_DIR);
+function rowMarkerKey(row: number, level: number): string {
+  return `${markerDir(level)}/${row}`;
+}
+
+/** Rows of `level` marked done in `store` (none when it has no markers). */
+export async function readRowMarkers(store: Store, level = 0): Promise<Set<number>> {
+  const names = await store.list(markerDir(level));
   return new Set(names.filter((n) => /^\d+$/.test(n)).map(Number));
 }
 
@@ -45,12 +50,12 @@ export class RowMarkers {
   }
 }
 
-/** Writes row `r`'s marker: call once every file of the row is in place. */
-export async function markRowDone(store: Store, row: number): Promise<void> {
-  const key = rowMarkerKey(row);
+/** Writes the marker of row `row` of `level`: call once every file of the row is in place. */
+export async function markRowDone(store: Store, row: number, level = 0): Promise<void> {
+  const key = rowMarkerKey(row, level);
   try {
     await store.set(key, new Uint8Array(0));
   } catch (cause) {
-    throw new SlabchunkError('EWRITE', `could not mark row ${row} done in ${store.location}: ${messageOf(cause)}`, { key, cause });
+    throw new SlabchunkError('EWRITE', `could not mark row ${row}${level > 0 ? ` of level ${level}` : ''} done in ${store.location}: ${messageOf(cause)}`, { key, cause });
   }
 }

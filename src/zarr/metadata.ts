@@ -111,3 +111,9 @@ export function buildMetadata(config: ArrayConfig): Record<string, string> {
     '.zattrs': toJson({ ...attributes, _ARRAY_DIMENSIONS: dimensionNames }),
   };
 }
+
+/** A group's documents: v3 `zarr.json` (`node_type: group`), or v2 `.zgroup` and `.zattrs`. */
+export function buildGroupMetadata(zarrFormat: ZarrFormat, attributes: Readonly<Record<string, unknown>>): Record<string, string> {
+  if (zarrFormat === 3) return { 'zarr.json': toJson({ zarr_format: 3, node_type: 'group', attributes }) };
+  return { '.zgroup': toJson({ zarr_format: 2 }), '.zattrs': toJson(attributes) };
+}

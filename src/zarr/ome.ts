@@ -25,10 +25,10 @@ const ALIASES: Readonly<Record<string, SpaceUnit>> = {
 };
 
 /** `--unit`: a UDUNITS-2 long name, or a short one written long. EINVALID naming the choices. */
-export function parseUnit(text: string): SpaceUnit {
+export function parseUnit(text: string, name = 'unit'): SpaceUnit {
   const unit = ALIASES[text] ?? text.toLowerCase();
   if ((SPACE_UNITS as readonly string[]).includes(unit)) return unit as SpaceUnit;
-  throw invalid(`unknown unit ${JSON.stringify(text)}; use a UDUNITS-2 length such as micrometer, nanometer or millimeter (um, µm, nm, mm are accepted)`);
+  throw invalid(`${name}: unknown unit ${JSON.stringify(text)}; use a UDUNITS-2 length such as micrometer, nanometer or millimeter (um, µm, nm, mm are accepted)`);
 }
 
 export type OmeVersion = '0.4' | '0.5';

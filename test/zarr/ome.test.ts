@@ -9,37 +9,8 @@ import * as assert from 'uvu/assert';
 import { SlabchunkError } from '../../src/core/errors.ts';
 import type { Vec3 } from '../../src/core/geometry.ts';
 import { planPyramid } from '../../src/core/pyramid.ts';
-import { multiscale, omeAttributes, parseUnit, SPACE_UNITS, type MultiscaleRequest } from '../../src/zarr/ome.ts';
-
-interface Transform { type: string; scale?: number[]; translation?: number[] }
-interface Multiscale { version?: string; axes: { name: string; type: string; unit?: string }[]; datasets: { path: string; coordinateTransformations: Transform[] }[]; type?: string }
-
-/** Every rule of the spec this metadata falls under; returns the problems found. */
-function validate(m: Multiscale): string[] {
-  const problems: string[] = [];
-  const names = m.axes.map((a) => a.name);
-  if (new Set(names).size !== names.length) problems.push('axis names repeat');
-  if (m.axes.length < 2 || m.axes.length > 5) problems.push('2 to 5 axes');
-  const space = m.axes.filter((a) => a.type === 'space');
-  if (space.length < 2 || space.length > 3) problems.push('2 or 3 space axes');
-  // time first, then channel, then space
-  const rank = (t: string) => (t === 'time' ? 0 : t === 'channel' ? 1 : 2);
-  if (m.axes.some((a, i) => i > 0 && rank(a.type) < rank(m.axes[i - 1]!.type))) problems.push('axis order');
-  for (const a of space) if (a.unit !== undefined && !(SPACE_UNITS as readonly string[]).includes(a.unit)) problems.push(`unit ${a.unit}`);
-  if (m.datasets.length === 0) problems.push('no datasets');
-  let previous: number[] | undefined;
-  for (const d of m.datasets) {
-    const t = d.coordinateTransformations;
-    if (t.filter((x) => x.type === 'scale').length !== 1 || t[0]?.type !== 'scale') problems.push(`${d.path}: one scale, first`);
-    if (t.filter((x) => x.type === 'translation').length > 1 || t.length > 2) problems.push(`${d.path}: at most one translation, after the scale`);
-    const scale = t[0]?.scale ?? [];
-    if (scale.length !== m.axes.length) problems.push(`${d.path}: scale length`);
-    if (t[1] && t[1].translation?.length !== m.axes.length) problems.push(`${d.path}: translation length`);
-    if (previous && scale.some((s, i) => s < previous![i]!)) problems.push(`${d.path}: datasets must go from largest to smallest`);
-    previous = scale;
-  }
-  return problems;
-}
+import { multiscale, omeAttributes, parseUnit, type MultiscaleRequest } from '../../src/zarr/ome.ts';
+import { validate, type Multiscale } from '../lib/ome-validator.ts';
 
 const lightSheet = planPyramid({ shape: [2048, 1024, 300], chunk: [64, 64, 64], voxelSize: [0.4, 0.4, 2], levels: 'auto' }).levels;
 

@@ -23,11 +23,13 @@ import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
 import type { ResolvedConvertOptions } from '../options.ts';
 import { threadCpuSeconds } from './cpu.ts';
 import { planMemory, type MemoryPlan } from './memory.ts';
-import { PROBE_PEAK, type CutTask, type EngineJob, type ErrorReply, type FillTask, type Reply, type Task, type ToWorker } from './protocol.ts';
+import { parentRow, slabPairs } from '../../core/pyramid.ts';
+import { levelLayouts, type LevelSpec } from '../levels.ts';
+import { PROBE_PEAK, type CutTask, type EngineJob, type ErrorReply, type FillTask, type LoadTask, type ReduceTask, type Reply, type Task, type ToWorker } from './protocol.ts';
 
 export interface EngineRun {
   readonly options: ResolvedConvertOptions;
-  /** The whole volume's plan (its layout included), as `convert` checked it. */
+  /** The whole plan of level `from` (its layout included), as `convert` checked it. */
   readonly plan: ChunkerPlan;
   /** From {@link planEngine}, checked before anything was written. */
   readonly memory: MemoryPlan;
@@ -35,9 +37,16 @@ export interface EngineRun {
   readonly store: string;
   /** The job record (how the input is read), as the metadata has it. */
   readonly record: Readonly<Record<string, unknown>>;
-  readonly source: VolumeInput;
-  /** Rows to convert, ascending; a stream input carries exactly their slabs, in order. */
+  /** The input, whose rows are written as level `from` (0); null: rows of level `from` are read back from the store. */
+  readonly source: VolumeInput | null;
+  /** Rows of level `from` to read, ascending; a stream input carries exactly their slabs, in order. */
   readonly rows: readonly number[];
+  /** The store's arrays: a bare array, or the pyramid's levels. */
+  readonly levels: readonly LevelSpec[];
+  /** The level rows come in at. */
+  readonly from: number;
+  /** Per level after `from`, the rows this run makes from them (from {@link rowsToMake}). */
+  readonly make: readonly (ReadonlySet<number> | undefined)[];
   readonly signal?: AbortSignal | undefined;
   /** Hears input bytes as they land in a row. */
   readonly onBytes?: (bytes: number) => void;
@@ -53,10 +62,10 @@ export interface EngineStats extends SinkStats {
   /** Most chunk encodes running at once. */
   readonly peakEncodes: number;
   /**
-   * CPU seconds by stage: `main` the scheduling thread, `read` and `cut` the workers' own work on those tasks,
+   * CPU seconds by stage: `main` the scheduling thread, `read`, `cut` and `reduce` (downsampling) the workers' own work on those tasks,
    * `other` the rest of the process (encodes and writes on libuv's pool, thread start-up). NaN off Linux.
    */
-  readonly cpuSeconds: { readonly total: number; readonly main: number; readonly read: number; readonly cut: number; readonly other: number };
+  readonly cpuSeconds: { readonly total: number; readonly main: number; readonly read: number; readonly cut: number; readonly reduce: number; readonly other: number };
 }
 
 /** How the engine ran, without the file counts. */
@@ -77,14 +86,30 @@ function depthOf(options: ResolvedConvertOptions): number {
  * written yet) naming the budget that would fit. A second buffer is worth its first touch (page faults over all of
  * it, paid once) only when at least three rows take turns in the two: with two rows it would overlap one read.
  */
-export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number, slabs?: SlabSource): MemoryPlan {
+export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number, slabs?: SlabSource, levelBytes = 0): MemoryPlan {
   const chunkBytes = product(plan.chunk) * plan.elementSize;
   return planMemory({
     rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth: depthOf(options), maxMemory: options.maxMemory,
-    rowBuffers: rows > 2 ? 2 : 1, readerBytes: slabs ? readerBytes(slabs) : 0,
+    rowBuffers: rows > 2 ? 2 : 1, readerBytes: slabs ? readerBytes(slabs) : 0, levelBytes,
     ...(plan.layout.shard ? { shardBytes: plan.layout.chunksPerShard * chunkBytes } : {}),
   });
 }
+
+/**
+ * What the levels after `from` hold at most in a run that makes rows of them: one row each, and one slab of the level above
+ * carried between rows where a level halves the slab axis.
+ */
+export function levelBytes(options: ResolvedConvertOptions, levels: readonly LevelSpec[], from: number): number {
+  const layouts = levelLayouts(options, levels);
+  let bytes = 0;
+  for (let l = from + 1; l < levels.length; l++) {
+    bytes += rowBufferBytes(options, layouts[l]!.layout) + (layouts[l]!.rows.fz === 2 ? slabBytesOf(options, layouts[l - 1]!.layout) : 0);
+  }
+  return bytes;
+}
+
+const slabBytesOf = (options: ResolvedConvertOptions, layout: StoredLayout): number => layout.file.shape[0] * layout.file.shape[1] * bytesPerElement(options.dtype);
+const rowBufferBytes = (options: ResolvedConvertOptions, layout: StoredLayout): number => slabBytesOf(options, layout) * Math.min(layout.rowDepth, layout.file.shape[2]);
 
 /**
  * What one thread's reader holds, measured here (bench/RESULTS.md, "inputs"): geotiff's code and the strips or
@@ -103,85 +128,150 @@ function readerBytes(source: SlabSource): number {
   return 80 * MiB + 7 * planes * source.chunkLines * lineBytes + chunkBytes;
 }
 
-/** Converts `run.rows` with worker threads; rejects with the first failure once every task in flight has ended. */
+/**
+ * Converts `run.rows` with worker threads, and makes the rows of later levels they complete; rejects with the
+ * first failure once every task in flight has ended.
+ */
 export async function runEngine(run: EngineRun): Promise<EngineStats> {
-  const { options, plan } = run;
+  const { options, plan, from, make } = run;
   const { layout } = plan;
   const mainCpu = threadCpuSeconds();
   const processCpu = process.cpuUsage();
   const { memory } = run;
   if (run.rows.length === 0) {
     // A resumed run with every row done: no thread to start, no row to hold.
-    return { ...emptyStats(), threads: 0, rowBuffers: memory.rowBuffers, memoryBytes: 0, peakEncodes: 0, cpuSeconds: { total: 0, main: 0, read: 0, cut: 0, other: 0 } };
+    return { ...emptyStats(), threads: 0, rowBuffers: memory.rowBuffers, memoryBytes: 0, peakEncodes: 0, cpuSeconds: { total: 0, main: 0, read: 0, cut: 0, reduce: 0, other: 0 } };
   }
   const depth = depthOf(options);
+  const levels = levelLayouts(options, run.levels);
   const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
+  /** The levels after `from` that this run makes rows of: one row buffer each, and a carried slab where z is halved. */
+  const uppers = levels.map(({ layout: l, rows }, level): Upper | null => {
+    if (level <= from || !make[level]?.size) return null;
+    const slab = levels[level - 1]!.layout.file;
+    const carry = rows.fz === 2 ? new SharedArrayBuffer(slab.shape[0] * slab.shape[1] * plan.elementSize) : null;
+    const slabBytes = l.file.shape[0] * l.file.shape[1] * plan.elementSize;
+    return { row: new RowBuffer(slabBytes, Math.min(l.rowDepth, l.file.shape[2]), undefined, 'shared'), carry, open: null, received: 0, free: Promise.resolve(), chain: Promise.resolve() };
+  });
   const probe = new SharedArrayBuffer(8);
   const stats = emptyStats();
-  const cpu = { read: 0, cut: 0 };
+  const cpu = { read: 0, cut: 0, reduce: 0 };
   const pool = new WorkerPool(memory.threads);
   const onAbort = () => pool.stop(new SlabchunkError('EINTERRUPTED', 'interrupted'));
   run.signal?.addEventListener('abort', onAbort);
   let fd: number | null = null;
   let stream: StreamFiller | null = null;
-  const rowsInFlight: Promise<void>[] = [];
+  /** Rows of every level whose files are being written: the run ends once none is left. */
+  const inFlight = new Set<Promise<void>>();
+  const track = (work: Promise<void>): void => {
+    inFlight.add(work);
+    work.catch((error: unknown) => pool.stop(error)).finally(() => inFlight.delete(work));
+  };
   try {
-    if (run.source.file) {
+    const input = run.source;
+    if (input?.file) {
       try {
-        fd = fs.openSync(run.source.file.path, 'r');
+        fd = fs.openSync(input.file.path, 'r');
       } catch (error) {
-        throw wrapError(error, 'EREAD', `could not open ${run.source.name}`);
+        throw wrapError(error, 'EREAD', `could not open ${input.name}`);
       }
     }
-    const { file, slabs } = run.source;
+    const file = input?.file;
+    const slabs = input?.slabs;
     // Before a row's marker: every byte of the row was read from the files that were checked, unchanged.
     const inputUnchanged = (row: number | null): void => {
-      if (file && fd !== null) checkUnchanged(run.source.name, file.path, fd, file.identity);
+      if (file && fd !== null) checkUnchanged(input.name, file.path, fd, file.identity);
       if (slabs) for (const f of filesOf(slabs, row === null ? null : layout.slabsOf(row, row + 1))) checkUnchanged(f.path, f.path, null, f.identity);
     };
     inputUnchanged(null);
     pool.start({
-      options, store: run.store, record: run.record, inputName: run.source.name, inputFd: fd, slabs: slabs ?? null,
-      rows: rowBuffers.map((r) => r.shared), bandSlabs: rowBuffers[0]!.bandSlabs, depth, probe,
+      options, store: run.store, record: run.record, inputName: input?.name ?? run.store, inputFd: fd, slabs: slabs ?? null,
+      levels: run.levels, from,
+      buffers: levels.map((_, l) => (l === from ? rowBuffers.map((r) => r.shared) : uppers[l] ? [uppers[l].row.shared] : [])),
+      bandSlabs: levels.map((_, l) => (l === from ? rowBuffers[0]!.bandSlabs : uppers[l]?.row.bandSlabs ?? 1)),
+      carries: uppers.map((u) => u?.carry ?? null),
+      depth, probe,
     });
     if (run.signal?.aborted) onAbort();
     await pool.started;
-    const count = (kind: 'read' | 'cut') => (reply: Done) => {
+    const count = (kind: 'read' | 'cut' | 'reduce') => (reply: Done) => {
       cpu[kind] += reply.cpuSeconds;
       for (const k of ['chunksWritten', 'chunksSkipped', 'bytesStored', 'shardsWritten'] as const) stats[k] += reply.stats[k];
     };
     const store = new FileSystemStore(run.store, { fsync: options.fsync });
-    stream = run.source.file || run.source.slabs ? null : new StreamFiller(run.source, plan, rowBuffers, pool.stopped);
+
+    /**
+     * Row `row` of `level` is in its row buffer `buffer`: its chunks are cut and written (unless it was read back
+     * from the store) and it is reduced into the next level's row. Resolves once the buffer may be reused.
+     */
+    const rowReady = (level: number, row: number, buffer: number, write: boolean): Promise<void> => {
+      const work: Promise<void>[] = [];
+      if (write) {
+        // A row is marked only once every one of its files is in place.
+        work.push(Promise.all(cutTasks(levels[level]!.layout, level, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
+          .then(() => {
+            if (level === 0 && input) inputUnchanged(row);
+            return markRowDone(store, row, level);
+          }));
+      }
+      const next = level + 1 < levels.length ? parentRow(levels[level]!.rows, levels[level + 1]!.rows, row) : -1;
+      if (next >= 0 && make[level + 1]?.has(next)) work.push(reduceInto(level, row, buffer, next));
+      return Promise.all(work).then(() => undefined);
+    };
+
+    /**
+     * Downsamples row `row` of `level` into row `parent` of the next level, after the rows before it (they share the
+     * carried slab) and once the next level's buffer has let go of its previous row. The reduce that completes
+     * `parent` hands it on.
+     */
+    const reduceInto = (level: number, row: number, buffer: number, parent: number): Promise<void> => {
+      const up = uppers[level + 1]!;
+      const above = levels[level]!.layout;
+      const below = levels[level + 1]!.layout;
+      const reduced = up.chain.then(async () => {
+        if (up.open !== parent) {
+          await up.free;
+          up.open = parent;
+          up.received = 0;
+        }
+        await Promise.all(reduceTasks(below, level, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('reduce'))));
+        const [z0, z1] = above.slabsOf(row, row + 1);
+        up.received += slabPairs(z0, z1, above.file.shape[2], levels[level + 1]!.rows.fz).pairs.length;
+        const [p0, p1] = below.slabsOf(parent, parent + 1);
+        if (up.received === p1 - p0) {
+          up.open = null;
+          up.free = rowReady(level + 1, parent, 0, true);
+          track(up.free);
+        }
+      });
+      up.chain = reduced.catch(() => undefined);
+      return reduced;
+    };
+
+    stream = !input || input.file || input.slabs ? null : new StreamFiller(input, plan, rowBuffers, pool.stopped);
     const free = new Slots(rowBuffers.length);
     for (const row of run.rows) {
       const buffer = await free.take();
       if (pool.failure) break;
       const [z0, z1] = layout.slabsOf(row, row + 1);
       const bytes = (z1 - z0) * plan.slabBytes;
-      let fills: Omit<FillTask, 'id'>[];
-      if (stream) {
+      let fills: (Omit<FillTask, 'id'> | Omit<LoadTask, 'id'>)[];
+      if (!input) fills = loadTasks(layout, row, buffer, pool.threads);
+      else if (stream) {
         await stream.fill(buffer, bytes);
         fills = options.endian === 'big' ? pieces(rowBuffers[buffer]!, buffer, bytes, null, pool.threads) : [];
       } else if (slabs) {
         fills = planeTasks(rowBuffers[buffer]!, buffer, slabs, z0, z1, pool.threads);
       } else {
-        fills = pieces(rowBuffers[buffer]!, buffer, bytes, run.source.file!.offset + z0 * plan.slabBytes, pool.threads);
+        fills = pieces(rowBuffers[buffer]!, buffer, bytes, file!.offset + z0 * plan.slabBytes, pool.threads);
       }
       await Promise.all(fills.map((task) => pool.submit(task).then((reply) => {
         count('read')(reply);
-        if (task.position !== null || task.block) run.onBytes?.(task.length);
+        if (task.kind === 'fill' && (task.position !== null || task.block)) run.onBytes?.(task.length);
       })));
-      if (stream) run.onBytes?.(bytes);
-      // A row is marked only once every one of its files is in place; a failed row stops the loop at the next
-      // take(), with the pool's failure.
-      const done = Promise.all(cutTasks(layout, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
-        .then(() => {
-          inputUnchanged(row);
-          return markRowDone(store, row);
-        })
-        .finally(() => free.give(buffer));
-      done.catch((error: unknown) => pool.stop(error));
-      rowsInFlight.push(done);
+      if (stream || !input) run.onBytes?.(bytes);
+      // A failed row stops the loop at the next take(), with the pool's failure.
+      track(rowReady(from, row, buffer, input !== null).finally(() => free.give(buffer)));
     }
     if (stream && !pool.failure) await stream.end();
   } catch (error) {
@@ -189,8 +279,9 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
   } finally {
     run.signal?.removeEventListener('abort', onAbort);
     // Markers of rows whose files all landed are written before the run reports anything, so the caller sees
-    // the store as it will stay (its cleanup and its count of finished rows race nothing).
-    await Promise.allSettled(rowsInFlight);
+    // the store as it will stay (its cleanup and its count of finished rows race nothing). Rows of later levels
+    // start while earlier ones finish.
+    while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
     stream?.close();
     await pool.close();
     if (fd !== null) fs.closeSync(fd);
@@ -205,8 +296,40 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
     rowBuffers: memory.rowBuffers,
     memoryBytes: memory.bytes,
     peakEncodes: new Int32Array(probe)[PROBE_PEAK]!,
-    cpuSeconds: { total, main, read: cpu.read, cut: cpu.cut, other: total - main - cpu.read - cpu.cut },
+    cpuSeconds: { total, main, read: cpu.read, cut: cpu.cut, reduce: cpu.reduce, other: total - main - cpu.read - cpu.cut - cpu.reduce },
   };
+}
+
+/** A level after `from` that the run makes rows of: its one row buffer, being filled by reduces from the level above. */
+interface Upper {
+  readonly row: RowBuffer;
+  readonly carry: SharedArrayBuffer | null;
+  /** The row being filled, or null between rows. */
+  open: number | null;
+  /** Slabs of the open row filled so far. */
+  received: number;
+  /** Resolves once the last completed row is written and reduced further: the buffer is free again. */
+  free: Promise<void>;
+  /** The last reduce into this level: the next waits for it (they share the carried slab). */
+  chain: Promise<void>;
+}
+
+/** Reduce tasks of a row into the next level (`below`): bands of the next level's lines, about two per thread. */
+function reduceTasks(below: StoredLayout, level: number, row: number, buffer: number, threads: number): Omit<ReduceTask, 'id'>[] {
+  const lines = below.file.shape[1];
+  const per = Math.max(1, Math.ceil(lines / (2 * threads)));
+  const tasks: Omit<ReduceTask, 'id'>[] = [];
+  for (let y0 = 0; y0 < lines; y0 += per) tasks.push({ kind: 'reduce', level, buffer, row, y0, y1: Math.min(lines, y0 + per) });
+  return tasks;
+}
+
+/** Load tasks of a row read back from the store: runs of its chunks, a few per thread. */
+function loadTasks(layout: StoredLayout, row: number, buffer: number, threads: number): Omit<LoadTask, 'id'>[] {
+  const cuts = layout.rowCuts(row).length;
+  const per = Math.max(1, Math.ceil(cuts / (threads * TASKS_PER_THREAD)));
+  const tasks: Omit<LoadTask, 'id'>[] = [];
+  for (let from = 0; from < cuts; from += per) tasks.push({ kind: 'load', buffer, row, from, to: Math.min(cuts, from + per) });
+  return tasks;
 }
 
 /** Fill tasks for `bytes` of row buffer `buffer`: pieces within one band, a multiple of 8 bytes, about two per thread. */
@@ -250,8 +373,8 @@ function filesOf(source: SlabSource, planes: readonly [number, number] | null): 
   return [...files].map((i) => source.files[i]!);
 }
 
-/** Cut tasks of a row: one per shard, or runs of chunks, a few per thread. */
-function cutTasks(layout: StoredLayout, row: number, buffer: number, threads: number): Omit<CutTask, 'id'>[] {
+/** Cut tasks of a row of `level`: one per shard, or runs of chunks, a few per thread. */
+function cutTasks(layout: StoredLayout, level: number, row: number, buffer: number, threads: number): Omit<CutTask, 'id'>[] {
   const cuts = layout.rowCuts(row);
   const tasks: Omit<CutTask, 'id'>[] = [];
   if (layout.shard) {
@@ -260,13 +383,13 @@ function cutTasks(layout: StoredLayout, row: number, buffer: number, threads: nu
     for (let from = 0; from < cuts.length;) {
       let to = from + 1;
       while (to < cuts.length && fileKey(to) === fileKey(from)) to++;
-      tasks.push({ kind: 'cut', buffer, row, from, to });
+      tasks.push({ kind: 'cut', level, buffer, row, from, to });
       from = to;
     }
     return tasks;
   }
   const per = Math.max(1, Math.ceil(cuts.length / (threads * TASKS_PER_THREAD)));
-  for (let from = 0; from < cuts.length; from += per) tasks.push({ kind: 'cut', buffer, row, from, to: Math.min(cuts.length, from + per) });
+  for (let from = 0; from < cuts.length; from += per) tasks.push({ kind: 'cut', level, buffer, row, from, to: Math.min(cuts.length, from + per) });
   return tasks;
 }
 
@@ -464,12 +587,13 @@ class WorkerPool {
     this.#answered = Promise.allSettled(ready);
   }
 
-  submit(task: Omit<FillTask, 'id'> | Omit<CutTask, 'id'>): Promise<Done> {
+  submit(task: Omit<FillTask, 'id'> | Omit<LoadTask, 'id'> | Omit<CutTask, 'id'> | Omit<ReduceTask, 'id'>): Promise<Done> {
     if (this.failure) return Promise.reject(this.failure);
-    const full: Task = { ...task, id: this.#nextId++ };
+    const full = { ...task, id: this.#nextId++ } as Task;
     return new Promise((resolve, reject) => {
       this.#waiting.set(full.id, { resolve, reject });
-      (full.kind === 'fill' ? this.#fills : this.#cuts).push(full);
+      // Reads and reduces free row buffers: they go first.
+      (full.kind === 'cut' ? this.#cuts : this.#fills).push(full);
       this.#dispatch();
     });
   }
@@ -531,8 +655,9 @@ class WorkerPool {
     const task = this.#running.get(worker);
     this.#running.delete(worker);
     const outOfMemory = (cause as NodeJS.ErrnoException).code === 'ERR_WORKER_OUT_OF_MEMORY';
-    const code = outOfMemory ? 'EMEMORY' : task?.kind === 'fill' ? 'EREAD' : 'EWRITE';
-    const failure = new SlabchunkError(code, `a worker thread failed${task ? ` ${task.kind === 'fill' ? 'reading' : 'writing'} row data` : ''}: ${cause.message}`
+    const reading = task?.kind === 'fill' || task?.kind === 'load';
+    const code = outOfMemory ? 'EMEMORY' : reading ? 'EREAD' : 'EWRITE';
+    const failure = new SlabchunkError(code, `a worker thread failed${task ? ` ${reading ? 'reading' : 'writing'} row data` : ''}: ${cause.message}`
       + (outOfMemory ? '; lower --threads or --concurrency, or use a smaller chunk (shard)' : ''), { cause });
     this.stop(failure);
     if (task) {

@@ -26,6 +26,8 @@ export interface MemoryNeeds {
   readonly maxMemory: number;
   /** What each thread's reader of a TIFF or HDF5 input holds (its library, its decode buffers). Default 0. */
   readonly readerBytes?: number;
+  /** The pyramid's levels after the first: a row each and their carried slabs. Default 0. */
+  readonly levelBytes?: number;
 }
 
 export interface MemoryPlan {
@@ -50,12 +52,13 @@ export function threadBytes(n: MemoryNeeds): number {
  */
 export function planMemory(n: MemoryNeeds): MemoryPlan {
   const per = threadBytes(n);
-  const cost = (rows: number, threads: number) => BASE_BYTES + rows * n.rowBytes + threads * per;
+  const cost = (rows: number, threads: number) => BASE_BYTES + (n.levelBytes ?? 0) + rows * n.rowBytes + threads * per;
   if (n.rowBuffers !== 1 && cost(2, n.threads) <= n.maxMemory) return { rowBuffers: 2, threads: n.threads, bytes: cost(2, n.threads) };
   const threads = Math.min(n.threads, Math.floor((n.maxMemory - cost(1, 0)) / per));
   if (threads >= 1) return { rowBuffers: 1, threads, bytes: cost(1, threads) };
   const overlap = n.rowBuffers !== 1 ? `; ${formatBytes(cost(2, n.threads), Math.ceil)} reads the next row while one encodes` : '';
-  throw invalid(`--max-memory ${formatBytes(n.maxMemory, Math.floor)} cannot hold one row (${formatBytes(n.rowBytes)}) and one thread's chunks in flight `
+  const levels = n.levelBytes ? `, the pyramid's coarser rows (${formatBytes(n.levelBytes)})` : '';
+  throw invalid(`--max-memory ${formatBytes(n.maxMemory, Math.floor)} cannot hold one row (${formatBytes(n.rowBytes)})${levels} and one thread's chunks in flight `
     + `(${formatBytes(per)}) besides the base (${formatBytes(BASE_BYTES)}); raise --max-memory to at least ${formatBytes(cost(1, 1), Math.ceil)}${overlap}, `
     + 'or use a smaller chunk (shard) depth');
 }

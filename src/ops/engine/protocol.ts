@@ -5,6 +5,7 @@
 import type { ErrorCode } from '../../core/errors.ts';
 import type { SinkStats } from '../../zarr/chunk-files.ts';
 import type { PlaneBlock, SlabSource } from '../../input/slabs.ts';
+import type { LevelSpec } from '../levels.ts';
 import type { ResolvedConvertOptions } from '../options.ts';
 
 /** What every worker of a run is given before its tasks. */
@@ -23,10 +24,19 @@ export interface EngineJob {
   readonly inputFd: number | null;
   /** A TIFF or HDF5 input: each worker opens its own reader, and fill tasks decode planes straight into rows. */
   readonly slabs: SlabSource | null;
-  /** The row buffers' bands, one list per row buffer. */
-  readonly rows: readonly (readonly SharedArrayBuffer[])[];
-  /** Slabs per band of every row buffer. */
-  readonly bandSlabs: number;
+  /** The store's arrays: one bare array, or a pyramid's levels. */
+  readonly levels: readonly LevelSpec[];
+  /**
+   * The level rows come in at: 0 (read from the input), or a level read back from the store to make the levels
+   * after it (finishing a pyramid).
+   */
+  readonly from: number;
+  /** Per level, its row buffers (each a list of bands): those of `from`, and one for each level after it. */
+  readonly buffers: readonly (readonly (readonly SharedArrayBuffer[])[])[];
+  /** Per level, slabs per band of its row buffers. */
+  readonly bandSlabs: readonly number[];
+  /** Per level after `from`: one slab of the level above, the first of a pair whose second is in the next row. */
+  readonly carries: readonly (SharedArrayBuffer | null)[];
   /** Chunks each worker keeps in flight (cut, encoding or writing). */
   readonly depth: number;
   /** `Int32Array` [encodes running now, most running at once]: the engine's concurrency, counted. */
@@ -53,9 +63,20 @@ export interface FillTask {
   readonly block?: PlaneBlock;
 }
 
-/** Cut, encode and write chunks `[from, to)` of row `row` (in the layout's `rowCuts` order), held in row buffer `buffer`. */
+/** Cut, encode and write chunks `[from, to)` of row `row` of level `level` (in its layout's `rowCuts` order), held in that level's row buffer `buffer`. */
 export interface CutTask {
   readonly kind: 'cut';
+  readonly id: number;
+  readonly level: number;
+  readonly buffer: number;
+  readonly row: number;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Read chunks `[from, to)` of row `row` of level `job.from` back from the store into its row buffer `buffer`. */
+export interface LoadTask {
+  readonly kind: 'load';
   readonly id: number;
   readonly buffer: number;
   readonly row: number;
@@ -63,7 +84,21 @@ export interface CutTask {
   readonly to: number;
 }
 
-export type Task = FillTask | CutTask;
+/**
+ * Downsample row `row` of level `level` (in its row buffer `buffer`) into the next level's row buffer: lines
+ * `[y0, y1)` of every slab of the next level it completes, with the carried slab of that band.
+ */
+export interface ReduceTask {
+  readonly kind: 'reduce';
+  readonly id: number;
+  readonly level: number;
+  readonly buffer: number;
+  readonly row: number;
+  readonly y0: number;
+  readonly y1: number;
+}
+
+export type Task = FillTask | LoadTask | CutTask | ReduceTask;
 
 /** Messages to a worker: a run's job (answered with `ready`), its tasks, and `release` when the run ends. */
 export type ToWorker = { readonly type: 'job'; readonly job: EngineJob } | { readonly type: 'release' } | { readonly type: 'task'; readonly task: Task };

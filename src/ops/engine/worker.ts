@@ -5,24 +5,29 @@
  * inside a cut task up to `depth` chunks are in flight, so the cut of one overlaps the encode and write of others.
  * Workers outlive a run (a process converting many volumes starts them once): each run sends its job first.
  */
+import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
-import { bytesPerElement, swapElements, type ElementSize } from '../../core/dtype.ts';
+import { downsampleSlab } from '../../core/downsample.ts';
+import { bytesPerElement, swapElements, typedView, type DType, type ElementSize, type TypedArray } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
-import type { Vec3 } from '../../core/geometry.ts';
+import { product, type Vec3 } from '../../core/geometry.ts';
+import { parentRow, slabPairs, type LevelRows } from '../../core/pyramid.ts';
 import { storedLayout, type ChunkCut, type StoredLayout } from '../../core/layout.ts';
 import { readAt } from '../../input/read-at.ts';
 import { openSlabReader, type SlabReader } from '../../input/slabs.ts';
-import { cutChunk } from '../../stream/cut.ts';
+import { cutChunk, pasteChunk } from '../../stream/cut.ts';
 import { chunkerPlanOf, type ChunkerPlan } from '../../stream/plan.ts';
 import { RowBuffer } from '../../stream/row-buffer.ts';
-import { ChunkFiles, emptyStats, loadSinkCodecs } from '../../zarr/chunk-files.ts';
+import { ChunkFiles, emptyStats, loadSinkCodecs, type SinkStats } from '../../zarr/chunk-files.ts';
+import { openStore, readChunkBytes, type OpenedStore } from '../../zarr/reader.ts';
 import { ShardAssembler } from '../../zarr/shard-assembler.ts';
 import { sinkOptionsOf } from '../../zarr/sink-options.ts';
 import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
 import { threadCpuSeconds } from './cpu.ts';
-import { PROBE_PEAK, PROBE_RUNNING, type CutTask, type EngineJob, type FillTask, type Reply, type ToWorker } from './protocol.ts';
+import { levelOptions, rowsOf, type LevelSpec } from '../levels.ts';
+import { PROBE_PEAK, PROBE_RUNNING, type CutTask, type EngineJob, type FillTask, type LoadTask, type ReduceTask, type Reply, type Task, type ToWorker } from './protocol.ts';
 
 const port = parentPort!;
 
@@ -35,21 +40,36 @@ v8.setFlagsFromString('--expose-gc');
 const collect = vm.runInNewContext('gc') as (options: { type: 'minor'; execution: 'sync' }) => void;
 const post = (reply: Reply) => port.postMessage(reply);
 
+/** One array's state in a run: its layout, its plan, its chunk writer and its row buffers. */
+interface LevelRun {
+  readonly spec: LevelSpec;
+  readonly layout: StoredLayout;
+  readonly plan: ChunkerPlan;
+  readonly files: ChunkFiles;
+  /** Its row buffers in this run (none for levels before the one rows come in at). */
+  readonly rows: readonly RowBuffer[];
+  /** One slab of the level above, kept for its pair in the next row (levels after `from`). */
+  readonly carry: Uint8Array | null;
+  /** Its factor from the level above in the file frame. */
+  readonly factor: Vec3;
+  readonly rowsInfo: LevelRows;
+}
+
 /** One run's state: what every task of the run needs, built once per run. */
 interface Run {
   readonly job: EngineJob;
-  readonly layout: StoredLayout;
-  readonly plan: ChunkerPlan;
-  readonly rows: readonly RowBuffer[];
-  readonly files: ChunkFiles;
+  readonly levels: readonly LevelRun[];
   readonly elementSize: ElementSize;
+  /** The largest chunk of any level: the size of the reused chunk buffers. */
   readonly chunkBytes: number;
   /** Chunk buffers, reused: a fresh one per chunk costs a page fault per page, more than the copy into it. */
   readonly spare: Buffer[];
   /** The cuts of the row last worked on: every task of a row needs them. */
-  cutsOf: { row: number; cuts: ChunkCut[] };
+  cutsOf: { level: number; row: number; cuts: ChunkCut[] };
   /** This thread's reader of a TIFF or HDF5 input. */
   readonly slabs: SlabReader | null;
+  /** The level rows are read back from, opened on the first load task. */
+  stored: Promise<OpenedStore> | null;
 }
 let run: Run | null = null;
 /** Counts jobs and releases: a job whose start finishes after its run was released is dropped, not kept. */
@@ -83,24 +103,22 @@ port.on('message', (message: ToWorker) => {
   const { task } = message;
   const cpu = threadCpuSeconds();
   const r = run!;
-  void (task.kind === 'fill' ? fill(r, task) : cut(r, task)).then(
+  const reading = task.kind === 'fill' || task.kind === 'load';
+  void perform(r, task).then(
     (stats) => {
       // Decoding a TIFF or HDF5 block leaves its strips and tiles (external buffers too) behind in the same way.
-      if (task.kind === 'cut' || task.block) collect({ type: 'minor', execution: 'sync' });
+      if (task.kind === 'cut' || task.kind === 'load' || (task.kind === 'fill' && task.block)) collect({ type: 'minor', execution: 'sync' });
       post({ type: 'done', id: task.id, stats, cpuSeconds: threadCpuSeconds() - cpu });
     },
     (error: unknown) => post({
       type: 'failed', id: task.id,
-      error: toReply(wrapError(error, task.kind === 'fill' ? 'EREAD' : 'EWRITE', task.kind === 'fill' ? `could not read ${r.job.inputName}` : `could not write ${r.job.store}`)),
+      error: toReply(wrapError(error, reading ? 'EREAD' : 'EWRITE', reading ? `could not read ${r.job.inputName}` : `could not write ${r.job.store}`)),
     }),
   );
 });
 
 async function start(job: EngineJob): Promise<Run> {
   const { options } = job;
-  const layout = storedLayout(options);
-  const plan = chunkerPlanOf(options, layout);
-  const sink = sinkOptionsOf(options, layout, job.record);
   const probe = new Int32Array(job.probe);
   const onEncode = (running: boolean): void => {
     if (!running) {
@@ -112,21 +130,51 @@ async function start(job: EngineJob): Promise<Run> {
       if (Atomics.compareExchange(probe, PROBE_PEAK, peak, now) === peak) break;
     }
   };
-  const codecs = await loadSinkCodecs(sink);
+  const levels: LevelRun[] = [];
+  for (const spec of job.levels) {
+    const o = levelOptions(options, spec);
+    const layout = storedLayout(o);
+    const plan = chunkerPlanOf(o, layout);
+    const sink = sinkOptionsOf(o, layout, job.record);
+    const bandSlabs = job.bandSlabs[spec.level]!;
+    levels.push({
+      spec, layout, plan,
+      files: new ChunkFiles(new FileSystemStore(path.join(job.store, spec.path), { fsync: options.fsync }), sink, await loadSinkCodecs(sink), { onEncode }),
+      rows: (job.buffers[spec.level] ?? []).map((bands) => new RowBuffer(plan.slabBytes, bandSlabs * bands.length, bandSlabs * plan.slabBytes, bands)),
+      carry: job.carries[spec.level] ? new Uint8Array(job.carries[spec.level]!) : null,
+      factor: layout.toFile(spec.factor),
+      rowsInfo: rowsOf(layout, spec),
+    });
+  }
   const slabs = job.slabs ? await openSlabReader(job.slabs) : null;
   return {
     slabs,
-    job, layout, plan,
-    rows: job.rows.map((bands) => new RowBuffer(plan.slabBytes, job.bandSlabs * bands.length, job.bandSlabs * plan.slabBytes, bands)),
-    files: new ChunkFiles(new FileSystemStore(job.store, { fsync: options.fsync }), sink, codecs, { onEncode }),
+    job, levels,
     elementSize: bytesPerElement(options.dtype),
-    chunkBytes: sink.chunkBytes,
+    chunkBytes: Math.max(...levels.map((l) => product(l.plan.chunk) * l.plan.elementSize)),
     spare: [],
-    cutsOf: { row: -1, cuts: [] },
+    cutsOf: { level: -1, row: -1, cuts: [] },
+    stored: null,
   };
 }
 
-async function fill({ job, rows, elementSize, slabs }: Run, task: FillTask) {
+function perform(run: Run, task: Task): Promise<SinkStats> {
+  switch (task.kind) {
+    case 'fill': return fill(run, task);
+    case 'load': return load(run, task);
+    case 'cut': return cut(run, task);
+    case 'reduce': return Promise.resolve(reduce(run, task));
+  }
+}
+
+/** The cuts of row `row` of `level`, kept for the next task of the same row. */
+function cutsOf(run: Run, level: number, row: number): ChunkCut[] {
+  if (run.cutsOf.level !== level || run.cutsOf.row !== row) run.cutsOf = { level, row, cuts: run.levels[level]!.layout.rowCuts(row) };
+  return run.cutsOf.cuts;
+}
+
+async function fill({ job, levels, elementSize, slabs }: Run, task: FillTask): Promise<SinkStats> {
+  const rows = levels[job.from]!.rows;
   const band = rows[task.buffer]!.bands[task.band]!;
   if (slabs && task.block) await slabs.read(task.block, band.subarray(task.at), rows[task.buffer]!.slabBytes);
   else if (task.position !== null) {
@@ -141,10 +189,67 @@ async function fill({ job, rows, elementSize, slabs }: Run, task: FillTask) {
   return emptyStats();
 }
 
-async function cut(run: Run, task: CutTask) {
-  const { job: { options }, layout, plan, rows, files, spare } = run;
-  if (run.cutsOf.row !== task.row) run.cutsOf = { row: task.row, cuts: layout.rowCuts(task.row) };
-  const { cuts } = run.cutsOf;
+/** Reads chunks of a row of level `job.from` back from the store (absent ones are fill) into its row buffer. */
+async function load(run: Run, task: LoadTask): Promise<SinkStats> {
+  const level = run.levels[run.job.from]!;
+  run.stored ??= openStore(path.join(run.job.store, level.spec.path));
+  const stored = await run.stored;
+  const cuts = cutsOf(run, run.job.from, task.row);
+  const z0 = level.layout.slabsOf(task.row, task.row + 1)[0];
+  for (let i = task.from; i < task.to; i++) {
+    pasteChunk(level.plan, level.rows[task.buffer]!, z0, cuts[i]!, await readChunkBytes(stored, cuts[i]!.coords));
+  }
+  return emptyStats();
+}
+
+/**
+ * Downsamples lines `[y0, y1)` of the next level's slabs that row `row` of `level` completes, into that level's
+ * row buffer; a slab whose pair is in the next row is kept (those lines of it) in the next level's carry.
+ */
+function reduce(run: Run, task: ReduceTask): SinkStats {
+  const { dtype, downsample } = run.job.options;
+  const src = run.levels[task.level]!;
+  const dst = run.levels[task.level + 1]!;
+  const [z0, z1] = src.layout.slabsOf(task.row, task.row + 1);
+  const [fx, fy, fz] = dst.factor as unknown as [1 | 2, 1 | 2, 1 | 2];
+  const { pairs, keep } = slabPairs(z0, z1, src.plan.file.shape[2], fz);
+  const parent = parentRow(src.rowsInfo, dst.rowsInfo, task.row);
+  const out0 = dst.layout.slabsOf(parent, parent + 1)[0];
+  const [X, Y] = src.plan.file.shape;
+  const OX = dst.plan.file.shape[0];
+  const es = run.elementSize;
+  const iy0 = task.y0 * fy;
+  const iy1 = Math.min(Y, task.y1 * fy);
+  const lines = iy1 - iy0;
+  const from = src.rows[task.buffer]!;
+  const into = dst.rows[0]!;
+  const inputAt = (z: number): { buffer: ArrayBufferLike; offset: number } => {
+    const { band, slab } = from.locate(z - z0);
+    return { buffer: band.buffer, offset: band.byteOffset + slab * from.slabBytes + iy0 * X * es };
+  };
+  const { carry } = dst;
+  for (const pair of pairs) {
+    const first = pair.carried ? typedView(dtype, carry!.buffer, carry!.byteOffset + iy0 * X * es, lines * X) : view(dtype, inputAt(pair.first), lines * X);
+    const inputs = pair.second === null ? [first] : [first, view(dtype, inputAt(pair.second), lines * X)];
+    const { band, slab } = into.locate(pair.out - out0);
+    const out = typedView(dtype, band.buffer, band.byteOffset + slab * into.slabBytes + task.y0 * OX * es, (task.y1 - task.y0) * OX);
+    downsampleSlab(downsample, dtype, inputs, [X, lines], fx, fy, out);
+  }
+  if (keep !== null) {
+    const at = inputAt(keep);
+    carry!.set(new Uint8Array(at.buffer, at.offset, lines * X * es), iy0 * X * es);
+  }
+  return emptyStats();
+}
+
+function view(dtype: DType, at: { buffer: ArrayBufferLike; offset: number }, length: number): TypedArray {
+  return typedView(dtype, at.buffer, at.offset, length);
+}
+
+async function cut(run: Run, task: CutTask): Promise<SinkStats> {
+  const { job: { options }, spare } = run;
+  const { layout, plan, rows, files } = run.levels[task.level]!;
+  const cuts = cutsOf(run, task.level, task.row);
   const z0 = layout.slabsOf(task.row, task.row + 1)[0];
   const row = rows[task.buffer]!;
   const before = { ...files.stats };

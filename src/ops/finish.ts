@@ -1,0 +1,140 @@
+/**
+ * Finishing a pyramid: the rows of levels after 0 that no run could make from its own rows (the parts of a split
+ * job, a resumed run) are made from the level before them, read back from the store. Level by level, only the rows
+ * of the finer level that the missing rows need are read.
+ */
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { isMissing, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import { chunkerPlanOf } from '../stream/plan.ts';
+import { emptyStats, type SinkStats } from '../zarr/chunk-files.ts';
+import { checkJoinable } from '../zarr/join.ts';
+import { readRowMarkers } from '../zarr/markers.ts';
+import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
+import { takeLock } from '../zarr/stores/lock.ts';
+import { levelBytes, planEngine, runEngine, type EngineStats } from './engine/engine.ts';
+import { levelLayouts, levelOptions, rowsToMake, rowsToRead, type LevelSpec } from './levels.ts';
+import { parseFill } from './option-values.ts';
+import { resolveConvertOptions, type ConvertOptions, type ResolvedConvertOptions } from './options.ts';
+import { storeTarget, type PyramidRecord } from './pyramid-store.ts';
+
+export interface FinishRun {
+  readonly options: ResolvedConvertOptions;
+  readonly levels: readonly LevelSpec[];
+  readonly store: string;
+  readonly record: Readonly<Record<string, unknown>>;
+  readonly signal?: AbortSignal | undefined;
+  /** Hears bytes of the finer levels as they are read back. */
+  readonly onBytes?: (bytes: number) => void;
+}
+
+/** What finishing did: rows made per level, rows read back, and the engine's counts over all passes. */
+export interface FinishStats extends SinkStats {
+  /** Rows made, by level (index = level; level 0 is never made here). */
+  readonly rowsMade: readonly number[];
+  /** Rows read back from the store, by level. */
+  readonly rowsRead: readonly number[];
+  readonly passes: readonly EngineStats[];
+}
+
+/** Makes every unmade row of the levels after 0, reading the level before each back from the store. */
+export async function finishLevels(run: FinishRun): Promise<FinishStats> {
+  const { options, levels } = run;
+  const layouts = levelLayouts(options, levels);
+  const rows = layouts.map((l) => l.rows);
+  const store = new FileSystemStore(run.store, { fsync: options.fsync });
+  const totals = emptyStats();
+  const rowsMade = levels.map(() => 0);
+  const rowsRead = levels.map(() => 0);
+  const passes: EngineStats[] = [];
+  for (let from = 0; from + 1 < levels.length; from++) {
+    const done = await Promise.all(levels.map((_, l) => readRowMarkers(store, l)));
+    const read = rowsToRead(rows, from, done, run.store);
+    if (!read) continue;
+    const make = rowsToMake(rows, from, read, done);
+    const plan = chunkerPlanOf(levelOptions(options, levels[from]!), layouts[from]!.layout);
+    const memory = planEngine(options, plan, read.length, undefined, levelBytes(options, levels, from));
+    const stats = await runEngine({
+      options, plan, memory, store: run.store, record: run.record, source: null, rows: read, levels, from, make,
+      signal: run.signal, ...(run.onBytes ? { onBytes: run.onBytes } : {}),
+    });
+    passes.push(stats);
+    rowsRead[from]! += read.length;
+    make.forEach((m, l) => { rowsMade[l]! += m?.size ?? 0; });
+    for (const k of ['chunksWritten', 'chunksSkipped', 'bytesStored', 'shardsWritten'] as const) totals[k] += stats[k];
+  }
+  return { ...totals, rowsMade, rowsRead, passes };
+}
+
+/** Options of `finish`: how it runs; what it writes comes from the store's job record. */
+export type FinishOptions = Pick<ConvertOptions, 'threads' | 'maxMemory' | 'concurrency' | 'fsync'> & {
+  readonly signal?: AbortSignal;
+  readonly onProgress?: (progress: { bytesIn: number }) => void;
+};
+
+/** What `finish` did. */
+export interface FinishSummary extends FinishStats {
+  readonly store: string;
+  readonly levels: number;
+  readonly seconds: number;
+}
+
+/**
+ * Writes the pyramid levels that the parts of a split job (`--part`) could not: reads the finest level every part
+ * finished back from the store and makes the rest. Idempotent: a finished pyramid is left as it is. ESTORE when the
+ * store is not a pyramid slabchunk wrote, or when a part has not finished.
+ */
+export async function finish(storePath: string, options: FinishOptions = {}): Promise<FinishSummary> {
+  const started = process.hrtime.bigint();
+  const record = await readRecord(storePath);
+  const pyramid = record.pyramid as PyramidRecord | undefined;
+  if (!pyramid) {
+    throw new SlabchunkError('ESTORE', `${storePath} is not an OME-Zarr pyramid slabchunk wrote (its job record has no pyramid): finish is for stores converted with --ome`);
+  }
+  const resolved = resolveConvertOptions({
+    ...pyramid, fill: parseFill(pyramid.fill), resume: true,
+    ...(options.threads !== undefined ? { threads: options.threads } : {}),
+    ...(options.maxMemory !== undefined ? { maxMemory: options.maxMemory } : {}),
+    ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
+    ...(options.fsync !== undefined ? { fsync: options.fsync } : {}),
+  });
+  const target = storeTarget(resolved, record);
+  const store = new FileSystemStore(storePath, { fsync: resolved.fsync });
+  // The documents this record makes must be the store's: a record edited by hand, or another version's, is refused.
+  await checkJoinable(store, target.docs);
+  const lock = await takeLock(storePath);
+  let bytesIn = 0;
+  try {
+    await removeTempFiles(storePath);
+    const stats = await finishLevels({
+      options: resolved, levels: target.levels, store: storePath, record, signal: options.signal,
+      onBytes: (bytes) => {
+        bytesIn += bytes;
+        options.onProgress?.({ bytesIn });
+      },
+    });
+    return { ...stats, store: storePath, levels: target.levels.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  } catch (error) {
+    if (options.signal?.aborted) throw new SlabchunkError('EINTERRUPTED', 'interrupted; run slabchunk finish again to continue', { cause: error, resumable: true });
+    throw wrapError(error, 'EWRITE', `could not finish ${storePath}`);
+  } finally {
+    await lock.release();
+  }
+}
+
+/** The store's job record; ESTORE when there is none (not a store slabchunk wrote). */
+async function readRecord(storePath: string): Promise<Record<string, unknown>> {
+  const file = path.join(storePath, '.slabchunk', 'job.json');
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (error) {
+    if (isMissing(error)) throw new SlabchunkError('ESTORE', `${storePath} has no job record (.slabchunk/job.json): give the store slabchunk convert --ome wrote`);
+    throw wrapError(error, 'EREAD', `could not read ${file}`);
+  }
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch (cause) {
+    throw new SlabchunkError('ESTORE', `${file} is not valid JSON (${messageOf(cause)})`, { cause });
+  }
+}
