@@ -37,7 +37,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   finish: {
     args: ['store'],
     summary: 'write the pyramid levels the parts of a split job could not (reads the finest level every part finished)',
-    options: ['threads', 'maxMemory', 'concurrency', 'fsync', 'json', ...PROGRESS],
+    options: ['threads', 'maxMemory', 'concurrency', 'fsync', 'json'],
     load: async () => (await import('./commands/finish.ts')).finishCommand,
   },
   view: {

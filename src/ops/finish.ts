@@ -24,8 +24,6 @@ export interface FinishRun {
   readonly store: string;
   readonly record: Readonly<Record<string, unknown>>;
   readonly signal?: AbortSignal | undefined;
-  /** Hears bytes of the finer levels as they are read back. */
-  readonly onBytes?: (bytes: number) => void;
 }
 
 /** What finishing did: rows made per level, rows read back, and the engine's counts over all passes. */
@@ -56,7 +54,7 @@ export async function finishLevels(run: FinishRun): Promise<FinishStats> {
     const memory = planEngine(options, plan, read.length, undefined, levelBytes(options, levels, from));
     const stats = await runEngine({
       options, plan, memory, store: run.store, record: run.record, source: null, rows: read, levels, from, make,
-      signal: run.signal, ...(run.onBytes ? { onBytes: run.onBytes } : {}),
+      signal: run.signal,
     });
     passes.push(stats);
     rowsRead[from]! += read.length;
@@ -68,8 +66,8 @@ export async function finishLevels(run: FinishRun): Promise<FinishStats> {
 
 /** Options of `finish`: how it runs; what it writes comes from the store's job record. */
 export type FinishOptions = Pick<ConvertOptions, 'threads' | 'maxMemory' | 'concurrency' | 'fsync'> & {
+  /** Aborting stops after the rows in flight; their markers are written, and `finish` again continues. */
   readonly signal?: AbortSignal;
-  readonly onProgress?: (progress: { bytesIn: number }) => void;
 };
 
 /** What `finish` did. */
@@ -103,15 +101,10 @@ export async function finish(storePath: string, options: FinishOptions = {}): Pr
   // The documents this record makes must be the store's: a record edited by hand, or another version's, is refused.
   await checkJoinable(store, target.docs);
   const lock = await takeLock(storePath);
-  let bytesIn = 0;
   try {
     await removeTempFiles(storePath);
     const stats = await finishLevels({
       options: resolved, levels: target.levels, store: storePath, record, signal: options.signal,
-      onBytes: (bytes) => {
-        bytesIn += bytes;
-        options.onProgress?.({ bytesIn });
-      },
     });
     return { ...stats, store: storePath, levels: target.levels.length, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
   } catch (error) {

@@ -73,10 +73,10 @@ export interface ConvertOptions {
   channel?: number;
   /** The time point of a multi-time-point OME-TIFF or ImageJ file to read. Default 0. */
   time?: number;
-  /** Levels of the OME-Zarr pyramid: `auto` (until every axis fits in one chunk) or at most N. Implies `ome`. */
-  levels?: 'auto' | number;
   /** Write an OME-Zarr image: the store is a group with the pyramid's levels as arrays `0`, `1`, …. Default false. */
   ome?: boolean;
+  /** Levels of the OME-Zarr pyramid: `auto` (until every axis fits in one chunk) or at most N. Implies `ome`. */
+  levels?: 'auto' | number;
   /** How each pyramid level is computed from the one above. Default `mean` (`mode` for label volumes). */
   downsample?: DownsampleMethod;
   /** Voxel size `[x, y, z]` in `unit`. Default: the input's (OME-TIFF), else `[1, 1, 1]`. */
@@ -168,8 +168,8 @@ export const OPTIONS = {
   resume: { flag: 'resume', doc: 'skip rows an earlier run finished, rewrite the rest', defaultText: 'off', default: () => false, parse: bool },
   channel: { flag: 'channel', value: 'C', doc: 'channel of a multi-channel OME-TIFF or ImageJ TIFF to convert — see Inputs', defaultText: '`0`', default: none, parse: int(0) },
   time: { flag: 'time', value: 'T', doc: 'time point of a multi-time-point OME-TIFF or ImageJ TIFF to convert', defaultText: '`0`', default: none, parse: int(0) },
+  ome: { flag: 'ome', doc: 'write an OME-Zarr image: a group whose arrays `0`, `1`, … are the pyramid\'s levels', defaultText: 'off (on with `--levels`)', default: () => false, parse: bool },
   levels: { flag: 'levels', value: 'auto|N', doc: 'pyramid levels: until every axis fits in one chunk, or at most N (implies `--ome`) — see Pyramids', defaultText: '`auto` with `--ome`', default: none, parse: levelCount },
-  ome: { flag: 'ome', doc: 'write an OME-Zarr image: a group whose arrays `0`, `1`, … are the pyramid\'s levels', defaultText: 'off (on with `--levels`)', default: (r) => r.levels !== undefined, parse: bool },
   downsample: { flag: 'downsample', value: DOWNSAMPLE_METHODS.join('|'), doc: 'how each level is computed from the one above (`mode` for labels)', defaultText: '`mean`', default: () => 'mean', parse: oneOf(DOWNSAMPLE_METHODS) },
   voxelSize: { flag: 'voxel-size', value: 'X,Y,Z', doc: 'voxel size in `--unit`, written to the OME-Zarr metadata', defaultText: 'the input\'s (OME-TIFF), else `1,1,1`', default: () => [1, 1, 1], parse: positiveVec3 },
   unit: { flag: 'unit', value: 'U', doc: 'length unit, UDUNITS-2 (`micrometer`, `nanometer`; `um`, `µm`, `nm` accepted)', defaultText: 'the input\'s, else `micrometer`', default: () => 'micrometer', parse: (value, name) => parseUnit(typeof value === 'string' ? value : String(value), name) },
@@ -205,6 +205,11 @@ export function resolveConvertOptions(options: ConvertOptions): ResolvedConvertO
   for (const name of Object.keys(OPTIONS) as OptionName[]) {
     const value = resolveOption(name, options[name], resolved as Partial<ResolvedConvertOptions>);
     if (value !== undefined) resolved[name] = value;
+  }
+  // --levels implies --ome.
+  if (resolved.levels !== undefined) {
+    if (options.ome === false) throw invalid('levels are those of an OME-Zarr pyramid: drop ome: false, or drop levels');
+    resolved.ome = true;
   }
   const r = resolved as ResolvedConvertOptions;
   if (options.shardIndex !== undefined && !r.shard) throw invalid('--shard-index needs --shard: drop it, or give a shard shape');

@@ -17,7 +17,9 @@ import type { Vec3 } from '../../src/core/geometry.ts';
 import { finish } from '../../src/ops/finish.ts';
 import { reference, values, type V } from '../lib/downsample-reference.ts';
 import { checkOmeStore } from '../lib/ome-validator.ts';
-import { assertSameTree } from '../lib/trees.ts';
+import { mulberry32 } from '../../bench/lib/volume.ts';
+import { slabchunk, spawnSlabchunk } from '../lib/cli.ts';
+import { assertSameTree, fileTree, markedRows } from '../lib/trees.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'slabchunk-pyramid-'));
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -176,6 +178,41 @@ test('a resumed pyramid (markers of some rows of every level removed) ends byte-
   const summary = await convert(file, store, { ...options, resume: true });
   assert.is(summary.rowsSkipped, 7);
   assertSameTree(store, single, (rel) => !rel.includes('lock'), 'resumed');
+});
+
+test('SIGKILL at random moments, then --resume: every level byte-identical to one run, nothing torn', async () => {
+  const shape: Vec3 = [160, 144, 192];
+  const { file } = volume('uint16', shape, 11, 'F');
+  const args = [file, '--shape', shape.join(','), '--dtype', 'uint16', '--chunk', '32,32,16', '--ome', '--voxel-size', '0.5,0.5,1', '--threads', '2'];
+  const reference = path.join(dir, 'kill-reference.zarr');
+  const started = Date.now();
+  const clean = spawnSlabchunk(['convert', args[0]!, reference, ...args.slice(1)], { killAfterMs: 120_000 });
+  assert.is((await clean.exited).code, 0);
+  const span = Date.now() - started;
+  const next = mulberry32(5);
+  const final = (rel: string) => !rel.endsWith('.partial') && !rel.includes('lock');
+  let unfinished = 0;
+  for (let trial = 0; trial < 4; trial++) {
+    const delay = Math.round((0.3 + 0.7 * next()) * span);
+    const store = path.join(dir, `killed-${trial}.zarr`);
+    const { child, exited } = spawnSlabchunk(['convert', args[0]!, store, ...args.slice(1)], { killAfterMs: 120_000 });
+    await new Promise((r) => setTimeout(r, delay));
+    child.kill('SIGKILL');
+    await exited;
+    const label = `kill after ${delay} of ${span} ms`;
+    const want = fileTree(reference, final);
+    for (const [name, bytes] of fileTree(store, final)) {
+      if (name.startsWith('.slabchunk')) continue;
+      assert.ok(want.get(name)?.equals(bytes), `${label}: ${name} is torn or not the reference's`);
+    }
+    if (markedRows(store).length < shape[2] / 16) unfinished++;
+    if (fs.existsSync(path.join(store, 'zarr.json'))) {
+      const resumed = await slabchunk(['convert', args[0]!, store, ...args.slice(1), '--resume']);
+      assert.is(resumed.code, 0, `${label}: ${resumed.stderr}`);
+    } else assert.is((await slabchunk(['convert', args[0]!, store, ...args.slice(1)])).code, 0);
+    assertSameTree(store, reference, final, label);
+  }
+  assert.ok(unfinished >= 2, `only ${unfinished} of 4 runs were killed before level 0 was done`);
 });
 
 test.run();

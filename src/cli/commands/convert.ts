@@ -2,7 +2,8 @@
 import { SlabchunkError } from '../../core/errors.ts';
 import { formatShape } from '../../core/geometry.ts';
 import { prepareConvert } from '../../ops/convert.ts';
-import { CLI_OPTIONS, type ConvertOptions, type OptionName } from '../../ops/options.ts';
+import type { LevelSpec } from '../../ops/levels.ts';
+import { CLI_OPTIONS, type ConvertOptions, type OptionName, type ResolvedConvertOptions } from '../../ops/options.ts';
 import { detectPart, type Part } from '../../ops/partition.ts';
 import type { ParsedArgs } from '../args.ts';
 import { mb, RunFailure, showProgress, toJsonLine, type CliIO } from '../io.ts';
@@ -34,6 +35,7 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
         : `part ${job.part.index} of ${job.part.count} (${job.part.source}): rows ${a}–${b - 1} of ${job.rowsTotal} (slabs ${job.slabAxis} ${z0}–${z1 - 1})\n`);
     }
     if (job.described) io.stderr.write(`read from ${input}: ${job.described.summary}\n`);
+    if (job.options.ome) io.stderr.write(`${pyramidLine(job.levels, job.options)}\n`);
     for (const note of job.notes) io.stderr.write(`note: ${note}\n`);
     const summary = await job.run().catch((error: unknown) => {
       throw new RunFailure(error instanceof SlabchunkError && error.resumable ? withResumeCommand(error, parsed.argv, job.part) : error);
@@ -53,11 +55,24 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
         `${summary.engine.threads} threads${summary.engine.rowBuffers === 2 ? ', reading overlapped with encoding' : ''}; ` +
         `peak RSS ${mb(summary.peakRssBytes)}\n`,
     );
+    if (summary.levelsLeft?.length) {
+      io.stderr.write(`levels ${summary.levelsLeft.join(', ')} need rows of other parts: once every part is done, run\n  slabchunk finish ${store}\n`);
+    }
     return 0;
   } finally {
     progress.stop();
     signal.dispose();
   }
+}
+
+/**
+ * The pyramid in one line: each level's shape in the caller's axes and its voxel size, and the axis order the
+ * arrays store (x,y,z for C-layout input, whose x is slowest in the file).
+ */
+function pyramidLine(levels: readonly LevelSpec[], o: ResolvedConvertOptions): string {
+  const axes = o.inputOrder === 'C' ? 'x,y,z (C-layout input: x is the slowest axis)' : 'z,y,x';
+  const shapes = levels.map((l) => `${l.level}: ${formatShape(l.shape)} @ ${l.voxelSize.map((v) => +v.toPrecision(6)).join('×')}`).join('; ');
+  return `OME-Zarr ${o.zarrFormat === 3 ? '0.5' : '0.4'} pyramid, ${levels.length} levels (${o.downsample}, ${o.unit}), arrays stored ${axes}: ${shapes}`;
 }
 
 /**
