@@ -6,7 +6,6 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -18,7 +17,8 @@ import type { Order, Vec3 } from '../../src/core/geometry.ts';
 import { ZarrSink } from '../../src/zarr/sink.ts';
 import { resolveSinkOptions } from '../../src/zarr/sink-options.ts';
 import { convert } from '../../src/ops/convert.ts';
-import { PEERS, SETUP_HINT, tensorstorePython, zarr2Python } from '../../bench/lib/python.ts';
+import { SETUP_HINT, tensorstorePython, zarr2Python } from '../../bench/lib/python.ts';
+import { readBack, type Result } from '../lib/peers.ts';
 import { volumeBuffer } from '../../bench/lib/volume.ts';
 
 interface Case {
@@ -131,20 +131,6 @@ async function writeStore(c: Case, data: Buffer, store: string): Promise<ZarrSin
   });
   await pipeline(pieces(data), chunker, sink);
   return sink;
-}
-
-interface Result { store: string; ok: boolean; chunk?: string; error?: string }
-
-/** Runs read_compare.py once over many stores; resolves the per-store results (exit status is ignored). */
-function readBack(python: string, reader: 'tensorstore' | 'zarr', batchFile: string): Promise<Map<string, Result>> {
-  return new Promise((resolve, reject) => {
-    execFile(python, [join(PEERS, 'read_compare.py'), '--reader', reader, '--batch', batchFile],
-      { cwd: PEERS, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
-        const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
-        if (lines.length === 0) return reject(new Error(`read_compare.py printed nothing: ${error?.message ?? ''} ${stderr}`));
-        resolve(new Map(lines.map((l) => JSON.parse(l) as Result).map((r) => [r.store, r])));
-      });
-  });
 }
 
 const tensorstore = tensorstorePython();

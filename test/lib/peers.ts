@@ -1,0 +1,19 @@
+/** The independent Zarr readers (tensorstore, zarr-python 2) run over many stores at once: bench/peers/read_compare.py. */
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { PEERS } from '../../bench/lib/python.ts';
+
+export interface Result { store: string; ok: boolean; chunk?: string; error?: string }
+
+/** Runs read_compare.py once over many stores; resolves the per-store results (exit status is ignored). */
+export function readBack(python: string, reader: 'tensorstore' | 'zarr', batchFile: string): Promise<Map<string, Result>> {
+  return new Promise((resolve, reject) => {
+    execFile(python, [join(PEERS, 'read_compare.py'), '--reader', reader, '--batch', batchFile],
+      { cwd: PEERS, maxBuffer: 64 << 20 }, (error, stdout, stderr) => {
+        const lines = stdout.split('\n').filter((l) => l.startsWith('{'));
+        if (lines.length === 0) return reject(new Error(`read_compare.py printed nothing: ${error?.message ?? ''} ${stderr}`));
+        resolve(new Map(lines.map((l) => JSON.parse(l) as Result).map((r) => [r.store, r])));
+      });
+  });
+}
+
