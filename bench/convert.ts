@@ -7,6 +7,7 @@
  *   flock /tmp/bench.lock npm run bench:convert -- --quick  # 256 MiB (1024×1024×128) for development
  *   ... -- --codecs zstd:3 --shard none                     # only some codecs; no sharded case (default 256,256,256)
  *   ... -- --repeat 3                                       # median of 3 runs per tool (shared, noisy machine)
+ *   ... -- --codecs zstd:3 --shard none --ome               # zstd:3 with and without an OME-Zarr pyramid (issue 12)
  *
  * Peers come from scripts/python-peers.sh; each missing one is skipped with a message. Every store
  * slabchunk writes is read back by tensorstore (bench/peers/read_compare.py) when it is installed.
@@ -37,6 +38,7 @@ const { values: opts } = parseArgs({
     shard: { type: 'string', default: '256,256,256' },
     keep: { type: 'boolean', default: false },
     repeat: { type: 'string', default: '1' },
+    ome: { type: 'boolean', default: true },
   },
 });
 
@@ -50,10 +52,13 @@ if (shard && (shard.length !== 3 || shard.some((v, i) => !Number.isInteger(v) ||
   throw new Error(`--shard must be X,Y,Z multiples of the chunk ${CHUNK.join(',')}; got ${opts.shard}`);
 }
 
-interface Case { label: string; codec: string; shard: Vec3 | null }
+interface Case { label: string; codec: string; shard: Vec3 | null; ome?: true }
 const cases: Case[] = opts.codecs.split(',').filter(Boolean).map((codec) => ({ label: codec, codec, shard: null }));
 // Sharded case (issue 5): zstd:3 inner chunks in `shard` shards, against the unsharded zstd:3 row.
 if (shard) cases.push({ label: `zstd:3 shard ${shard.join(',')}`, codec: 'zstd:3', shard });
+// Pyramid case (issue 12): the same zstd:3 conversion writing every OME-Zarr level in the one pass, against the
+// zstd:3 row of the same run. No peer builds a pyramid while it writes, so slabchunk alone runs it.
+if (opts.ome && cases.some((c) => c.label === 'zstd:3')) cases.push({ label: 'zstd:3 --ome', codec: 'zstd:3', shard: null, ome: true });
 
 type Tool = 'cp' | 'zarr-python 2' | 'tensorstore' | 'slabchunk';
 interface Row {
@@ -114,7 +119,7 @@ async function ensureVolume(): Promise<string> {
 }
 
 function codecArgs(c: Case): string[] {
-  return ['--codec', c.codec, ...(c.shard ? ['--shard', c.shard.join(',')] : [])];
+  return ['--codec', c.codec, ...(c.shard ? ['--shard', c.shard.join(',')] : []), ...(c.ome ? ['--ome'] : [])];
 }
 
 /** Median of three copies: a single cp swings several-fold with the page cache's writeback state. */
@@ -169,7 +174,8 @@ async function runSlabchunk(input: string, c: Case, verify: boolean): Promise<Ro
     let verified = verify ? 'no reader' : '';
     const python = tensorstorePython();
     if (python && verify) {
-      const check = await runChild(python, [join(PEERS, 'read_compare.py'), out, input, '--shape', shape.join(','), '--dtype', DTYPE], { cwd: PEERS });
+      // A pyramid's level 0 is the volume (tests/interop checks the coarser levels against a reference).
+      const check = await runChild(python, [join(PEERS, 'read_compare.py'), c.ome ? join(out, '0') : out, input, '--shape', shape.join(','), '--dtype', DTYPE], { cwd: PEERS });
       verified = check.code === 0 ? 'tensorstore ok' : `MISMATCH ${check.stdout.trim() || check.stderr.trim().split('\n').pop()}`;
     }
     return {
@@ -233,6 +239,15 @@ function targets(rows: Row[], cpByCase: Map<Case, Row>): string[] {
     if (ts && limit !== null) out.push(`${mark(r.seconds <= limit * ts.seconds)} ${label}: time ${(r.seconds / ts.seconds).toFixed(2)}× tensorstore's (target ≤ ${limit}×)`);
     if (r.case.codec === 'raw' && !r.case.shard && cp) out.push(`${mark(r.seconds <= 2 * cp.seconds)} ${label}: time ${(r.seconds / cp.seconds).toFixed(2)}× cp's (target ≤ 2×)`);
     const rowBytes = shape[0] * shape[1] * Math.min(r.case.shard ? r.case.shard[2] : CHUNK[2], shape[2]) * 2;
+    if (r.case.ome) {
+      const flat = rows.find((x) => x.tool === 'slabchunk' && x.case.label === 'zstd:3');
+      if (flat) out.push(`${mark(r.seconds <= 1.25 * flat.seconds)} ${label}: time ${(r.seconds / flat.seconds).toFixed(2)}× the same conversion without a pyramid (target ≤ 1.25×)`);
+      if (flat?.peakRssBytes && r.peakRssBytes !== null) {
+        const extra = r.peakRssBytes - flat.peakRssBytes;
+        out.push(`${mark(extra <= rowBytes / 2)} ${label}: peak RSS ${fmtMiB(r.peakRssBytes)} MiB, ${fmtMiB(extra)} MiB over the same conversion without a pyramid (target ≤ 0.5 row = ${fmtMiB(rowBytes / 2)} MiB)`);
+      }
+      continue;
+    }
     const rss = 2 * rowBytes + 150 * MiB;
     if (r.peakRssBytes !== null) out.push(`${mark(r.peakRssBytes <= rss)} ${label}: peak RSS ${fmtMiB(r.peakRssBytes)} MiB (target ≤ 2 ${r.case.shard ? 'shard-rows' : 'rows'} + 150 = ${fmtMiB(rss)} MiB)`);
   }
@@ -248,8 +263,8 @@ function targets(rows: Row[], cpByCase: Map<Case, Row>): string[] {
 function scaling(rows: Row[]): string {
   const cores = [8, 16, 64];
   const lines = [
-    '| case | tool | threads | row buffers | encodes at once | read | cut | encode + write + start-up | main thread | all | ' + cores.map((n) => `GiB/s on ${n} cores`).join(' | ') + ' |',
-    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|${cores.map(() => '---:').join('|')}|`,
+    '| case | tool | threads | row buffers | encodes at once | read | cut | downsample | encode + write + start-up | main thread | all | ' + cores.map((n) => `GiB/s on ${n} cores`).join(' | ') + ' |',
+    `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|${cores.map(() => '---:').join('|')}|`,
   ];
   const perGiB = (s: number) => s / inputGiB;
   for (const r of rows) {
@@ -257,11 +272,11 @@ function scaling(rows: Row[]): string {
       const cpu = r.engine.cpuSeconds;
       const all = perGiB(cpu.total);
       const implied = cores.map((n) => Math.min(n / all, 1 / perGiB(cpu.main)).toFixed(2));
-      lines.push(`| ${r.case.label} | slabchunk | ${r.engine.threads} | ${r.engine.rowBuffers} | ${r.engine.peakEncodes} | ${perGiB(cpu.read).toFixed(2)} | ${perGiB(cpu.cut).toFixed(2)} | `
+      lines.push(`| ${r.case.label} | slabchunk | ${r.engine.threads} | ${r.engine.rowBuffers} | ${r.engine.peakEncodes} | ${perGiB(cpu.read).toFixed(2)} | ${perGiB(cpu.cut).toFixed(2)} | ${perGiB(cpu.reduce).toFixed(2)} | `
         + `${perGiB(cpu.other).toFixed(2)} | ${perGiB(cpu.main).toFixed(3)} | ${all.toFixed(2)} | ${implied.join(' | ')} |`);
     } else if (r.tool === 'tensorstore' && r.cpuSeconds !== null) {
       const all = perGiB(r.cpuSeconds);
-      lines.push(`| ${r.case.label} | tensorstore | | | | | | | | ${all.toFixed(2)} | ${cores.map((n) => (n / all).toFixed(2)).join(' | ')} |`);
+      lines.push(`| ${r.case.label} | tensorstore | | | | | | | | | ${all.toFixed(2)} | ${cores.map((n) => (n / all).toFixed(2)).join(' | ')} |`);
     }
   }
   return lines.join('\n');
@@ -289,8 +304,8 @@ async function main(): Promise<void> {
     if (typeof cp === 'string') console.log(`  ${cp}`);
     else cpByCase.set(c, { ...cp, case: c });
     const runners: [Tool, (i: number) => Promise<Row | string>][] = [];
-    if (zarr2 && !c.shard) runners.push(['zarr-python 2', () => runPeer('zarr-python 2', zarr2, 'zarr2_write.py', input, c)]);
-    if (ts) runners.push(['tensorstore', () => runPeer('tensorstore', ts, 'tensorstore_write.py', input, c)]);
+    if (zarr2 && !c.shard && !c.ome) runners.push(['zarr-python 2', () => runPeer('zarr-python 2', zarr2, 'zarr2_write.py', input, c)]);
+    if (ts && !c.ome) runners.push(['tensorstore', () => runPeer('tensorstore', ts, 'tensorstore_write.py', input, c)]);
     if (haveCli) runners.push(['slabchunk', (i) => runSlabchunk(input, c, i === 0)]);
     // Repetitions interleave the tools, so a burst of load from outside hits all of them alike.
     const samples = new Map<Tool, Row[]>(runners.map(([tool]) => [tool, []]));

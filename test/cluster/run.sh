@@ -150,3 +150,25 @@ if [ -d "$store" ]; then
     fail "no chunk files in the array store"
   fi
 fi
+
+# 6. An OME-Zarr pyramid: the array writes what each part can complete alone, then examples/slurm/finish.sbatch,
+# submitted to start only after the whole array succeeded, writes the rest; the store equals one process's.
+pyramid_reference=$work/pyramid-reference.zarr
+if env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT -u SLURM_ARRAY_TASK_MIN -u JOB_COMPLETION_INDEX \
+    $slabchunk convert "$input" "$pyramid_reference" --shape "$SHAPE" --dtype "$DTYPE" --chunk "$CHUNK" --codec "$CODEC" \
+    --ome --voxel-size 0.5,0.5,1 --no-progress >"$work/pyramid-reference.out" 2>&1; then
+  pyramid=$work/pyramid.zarr
+  jid=$(INPUT=$input STORE=$pyramid SHAPE=$SHAPE DTYPE=$DTYPE CHUNK=$CHUNK CODEC=$CODEC SLABCHUNK=$slabchunk \
+    EXTRA='--ome --voxel-size 0.5,0.5,1' sbatch --parsable --array=0-$((TASKS - 1)) --cpus-per-task=1 --mem=500M \
+      --chdir="$root" --output="$work/pyramid-%A_%a.out" "$root/examples/slurm/convert.sbatch")
+  if [ -n "$jid" ] && STORE=$pyramid SLABCHUNK=$slabchunk timeout 300 sbatch --wait --quiet --dependency=afterok:"$jid" \
+      --cpus-per-task=1 --mem=500M --chdir="$root" --output="$work/pyramid-finish.out" "$root/examples/slurm/finish.sbatch" \
+      && grep -q '^finished ' "$work/pyramid-finish.out" && diff_stores "$pyramid_reference" "$pyramid"; then
+    pass "OME-Zarr pyramid: array + finish job (afterok) byte-identical to the single-process store ($(tree "$pyramid_reference" | wc -l) files)"
+  else
+    fail "OME-Zarr pyramid array + finish job; logs:"
+    for f in "$work"/pyramid-*.out; do echo "  == $f"; sed 's/^/    /' "$f"; done
+  fi
+else
+  fail "single-process pyramid conversion:"; sed 's/^/    /' "$work/pyramid-reference.out"
+fi
