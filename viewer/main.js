@@ -1,0 +1,3 @@
+// neuroglancer's default viewer, its state read from the URL fragment (`#!{json}`) that `slabchunk view` prints;
+// it sets `window.viewer`, which the browser test drives.
+import 'neuroglancer/unstable/main.bundle.js';
