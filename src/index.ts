@@ -14,4 +14,8 @@ export { CONVERT_OPTIONS, type ConvertOptions, type ResolvedConvertOptions } fro
 export { inspectStore, type StoreInfo } from './ops/inspect.ts';
 export { verifyStore, type VerifyOptions, type VerifyResult } from './ops/verify.ts';
 export { exportStore, type ExportOptions } from './ops/export.ts';
+export { finish, type FinishOptions, type FinishStats, type FinishSummary } from './ops/finish.ts';
+export type { LevelSpec } from './ops/levels.ts';
+export { DOWNSAMPLE_METHODS, type DownsampleMethod } from './core/downsample.ts';
+export type { SpaceUnit } from './zarr/ome.ts';
 export { describeInput, type DescribedInput, type PlaneSelection, type VolumeInput } from './input/index.ts';

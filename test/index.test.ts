@@ -9,6 +9,7 @@ test('public exports of src/index.ts', () => {
   assert.equal(kinds, {
     CONVERT_OPTIONS: 'array',
     Chunker: 'function',
+    DOWNSAMPLE_METHODS: 'array',
     DTYPES: 'array',
     FileSystemStore: 'function',
     SlabchunkError: 'function',
@@ -19,6 +20,7 @@ test('public exports of src/index.ts', () => {
     describeInput: 'function',
     dtypeOf: 'function',
     exportStore: 'function',
+    finish: 'function',
     fortranCoords: 'function',
     fortranIndex: 'function',
     gridShape: 'function',

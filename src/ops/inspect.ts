@@ -1,11 +1,12 @@
-/** `inspectStore()`: what `slabchunk info` prints — geometry, codecs, and how much of the grid is on disk. */
+/** `inspectStore()`: what `slabchunk info` prints — geometry, codecs, and how much of the grid is on disk, per pyramid level. */
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import type { DType } from '../core/dtype.ts';
 import { errorAt, SlabchunkError, wrapError } from '../core/errors.ts';
 import { product, type Order, type Vec3 } from '../core/geometry.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
-import { openStore } from '../zarr/reader.ts';
+import { finishHint, isGroup, openPyramid, rowsDoneByLevel, type OpenedLevel, type OpenedPyramid } from '../zarr/pyramid-reader.ts';
+import { openStore, type OpenedStore } from '../zarr/reader.ts';
 import { indexRange, readShardIndex, type IndexLocation } from '../zarr/shard.ts';
 import { FileSystemStore } from '../zarr/stores/filesystem.ts';
 
@@ -37,37 +38,144 @@ export interface StoreInfo {
   /** Chunk-rows (shard-rows) along the input's slowest axis marked done, when slabchunk's markers are present. */
   rowsDone?: number;
   rowsTotal: number;
+  /** The levels of an OME-Zarr pyramid; absent for a bare array. */
+  pyramid?: PyramidInfo;
 }
 
-/** What `slabchunk info` reports: geometry, codecs, and how much of the grid is on disk. EREAD names what failed. */
+/** One level of a pyramid: its array's geometry and files, its place in the multiscale, and its rows done. */
+export interface LevelInfo {
+  level: number;
+  /** The level array's path (the group's path and the dataset's). */
+  path: string;
+  /** Stored shape, slowest axis first. */
+  shape: Vec3;
+  /** The level's shape `[X, Y, Z]` (the input's axes). */
+  volumeShape: Vec3;
+  /** Chunk shape (inner chunk when sharded), slowest first. */
+  chunks: Vec3;
+  shard?: Vec3;
+  /** Scale and translation as the multiscale states them: the axes' order, slowest first. */
+  scale: Vec3;
+  translation?: Vec3;
+  /** Reduction from the previous level per axis, slowest first (`[1, 1, 1]` for level 0). */
+  factor: Vec3;
+  filesTotal: number;
+  filesPresent: number;
+  innerChunksPresent?: number;
+  innerChunksTotal?: number;
+  /** Bytes of the level array's files, its metadata included. */
+  bytesOnDisk: number;
+  /** Rows marked done, when the store carries slabchunk's job record or markers. */
+  rowsDone?: number;
+  rowsTotal: number;
+  /** Fewer rows marked done than the level has. */
+  unfinished: boolean;
+}
+
+/** What the multiscale of an OME-Zarr image says, and each of its levels. */
+export interface PyramidInfo {
+  /** The OME-Zarr version the metadata states. */
+  version?: string;
+  /** Axis names, slowest first. */
+  axes: readonly string[];
+  unit?: string;
+  /** The downsampling method (the multiscale's `type`). */
+  method?: string;
+  name?: string;
+  levels: LevelInfo[];
+  /** Levels not finished yet, ascending. */
+  unfinished: number[];
+  /** What finishes them, when some are unfinished. */
+  todo?: string;
+}
+
+/**
+ * What `slabchunk info` reports: geometry, codecs, and how much of the grid is on disk. For an OME-Zarr pyramid
+ * the top-level fields describe level 0 (with the whole store's bytes on disk) and `pyramid` lists every level.
+ * EREAD names what failed.
+ */
 export async function inspectStore(storePath: string): Promise<StoreInfo> {
+  if (await isGroup(storePath)) return inspectPyramid(await openPyramid(storePath));
   const store = await openStore(storePath);
-  const { layout } = store;
-  const { stored, file } = layout;
-  let filesPresent = 0;
-  let bytesOnDisk = 0;
-  let innerChunksPresent = 0;
+  let files: ArrayFiles;
   let rowsDone: number;
   try {
-    for await (const entry of walk(storePath)) {
-      bytesOnDisk += entry.size;
-      if (entry.metadata) continue;
-      filesPresent++;
-      if (stored.shard) {
-        try {
-          innerChunksPresent += await countInner(entry.path, entry.size, layout.chunksPerShard, store.shardIndex!);
-        } catch (error) {
-          const key = path.relative(storePath, entry.path).split(path.sep).join('/');
-          throw errorAt(error, 'EREAD', `shard ${key} of ${storePath}`, { key });
-        }
-      }
-    }
+    files = await arrayFiles(store, storePath);
     rowsDone = (await readRowMarkers(new FileSystemStore(storePath))).size;
   } catch (error) {
     throw wrapError(error, 'EREAD', `could not read ${storePath}`);
   }
+  return arrayInfo(store, storePath, files, rowsDone > 0 ? rowsDone : undefined);
+}
+
+async function inspectPyramid(pyramid: OpenedPyramid): Promise<StoreInfo> {
+  const root = pyramid.path;
+  const levels: LevelInfo[] = [];
+  let bytesOnDisk = 0;
+  try {
+    // The levels' files are counted with their levels; the rest (group documents, job record, markers) here.
+    const levelDirs = new Set(pyramid.levels.map((l) => path.resolve(l.store.path)));
+    for await (const entry of walk(root, false, levelDirs)) bytesOnDisk += entry.size;
+    const done = await rowsDoneByLevel(pyramid);
+    for (const level of pyramid.levels) {
+      const files = await arrayFiles(level.store, level.store.path);
+      bytesOnDisk += files.bytesOnDisk;
+      levels.push(levelInfo(level, files, done?.[level.level]));
+    }
+  } catch (error) {
+    throw wrapError(error, 'EREAD', `could not read ${root}`);
+  }
+  const unfinished = levels.filter((l) => l.unfinished).map((l) => l.level);
+  const todo = unfinished.length === 0 ? undefined : finishHint(root, unfinished);
+  const level0 = levels[0]!;
+  const { store } = pyramid.levels[0]!;
   return {
-    path: storePath,
+    ...arrayInfo(store, root, { filesPresent: level0.filesPresent, innerChunksPresent: level0.innerChunksPresent ?? 0, bytesOnDisk }, level0.rowsDone),
+    pyramid: {
+      ...(pyramid.version !== undefined ? { version: pyramid.version } : {}),
+      axes: pyramid.axes,
+      ...(pyramid.unit !== undefined ? { unit: pyramid.unit } : {}),
+      ...(pyramid.method !== undefined ? { method: pyramid.method } : {}),
+      ...(pyramid.name !== undefined ? { name: pyramid.name } : {}),
+      levels,
+      unfinished,
+      ...(todo ? { todo } : {}),
+    },
+  };
+}
+
+/** The files of one array on disk. */
+interface ArrayFiles {
+  filesPresent: number;
+  innerChunksPresent: number;
+  bytesOnDisk: number;
+}
+
+/** Counts the chunk (shard) files under `dir`, the array's folder, and the inner chunks their indexes list. */
+async function arrayFiles(store: OpenedStore, dir: string): Promise<ArrayFiles> {
+  const files: ArrayFiles = { filesPresent: 0, innerChunksPresent: 0, bytesOnDisk: 0 };
+  for await (const entry of walk(dir)) {
+    files.bytesOnDisk += entry.size;
+    if (entry.metadata) continue;
+    files.filesPresent++;
+    if (store.layout.stored.shard) {
+      try {
+        files.innerChunksPresent += await countInner(entry.path, entry.size, store.layout.chunksPerShard, store.shardIndex!);
+      } catch (error) {
+        const key = path.relative(dir, entry.path).split(path.sep).join('/');
+        throw errorAt(error, 'EREAD', `shard ${key} of ${dir}`, { key });
+      }
+    }
+  }
+  return files;
+}
+
+/** The fields every report shares: one array's geometry, codecs, files and rows done, at `at`. */
+function arrayInfo(store: OpenedStore, at: string, files: ArrayFiles, rowsDone: number | undefined): StoreInfo {
+  const { layout } = store;
+  const { stored, file } = layout;
+  return {
+    path: at,
     format: store.format,
     shape: stored.shape,
     volumeShape: layout.shape,
@@ -79,21 +187,49 @@ export async function inspectStore(storePath: string): Promise<StoreInfo> {
     inputOrder: layout.inputOrder,
     codecs: store.format === 3 ? store.metadata.codecs : { compressor: store.metadata.compressor, filters: store.metadata.filters },
     filesTotal: product(file.fileGrid),
-    filesPresent,
-    ...(stored.shard ? { innerChunksPresent, innerChunksTotal: product(file.grid) } : {}),
-    bytesOnDisk,
-    ...(rowsDone > 0 ? { rowsDone } : {}),
+    filesPresent: files.filesPresent,
+    ...(stored.shard ? { innerChunksPresent: files.innerChunksPresent, innerChunksTotal: product(file.grid) } : {}),
+    bytesOnDisk: files.bytesOnDisk,
+    ...(rowsDone !== undefined ? { rowsDone } : {}),
     rowsTotal: layout.rowsTotal,
   };
 }
 
-/** Every file under `dir`; hidden ones (`.zarray`, temp files, our `.slabchunk/`) and `zarr.json` count as metadata. */
-async function* walk(dir: string, hidden = false): AsyncGenerator<{ path: string; size: number; metadata: boolean }> {
+function levelInfo(level: OpenedLevel, files: ArrayFiles, rowsDone: number | undefined): LevelInfo {
+  const { store } = level;
+  const { layout } = store;
+  const { stored, file } = layout;
+  return {
+    level: level.level,
+    path: store.path,
+    shape: stored.shape,
+    volumeShape: layout.shape,
+    chunks: stored.chunks,
+    ...(stored.shard ? { shard: stored.shard } : {}),
+    scale: level.scale,
+    ...(level.translation ? { translation: level.translation } : {}),
+    factor: level.factor,
+    filesTotal: product(file.fileGrid),
+    filesPresent: files.filesPresent,
+    ...(stored.shard ? { innerChunksPresent: files.innerChunksPresent, innerChunksTotal: product(file.grid) } : {}),
+    bytesOnDisk: files.bytesOnDisk,
+    ...(rowsDone !== undefined ? { rowsDone } : {}),
+    rowsTotal: layout.rowsTotal,
+    unfinished: rowsDone !== undefined && rowsDone < layout.rowsTotal,
+  };
+}
+
+/**
+ * Every file under `dir` but those in the folders `skip` lists (resolved paths); hidden ones (`.zarray`, temp
+ * files, our `.slabchunk/`) and `zarr.json` count as metadata.
+ */
+async function* walk(dir: string, hidden = false, skip?: ReadonlySet<string>): AsyncGenerator<{ path: string; size: number; metadata: boolean }> {
   for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
     const full = path.join(dir, entry.name);
     const isHidden = hidden || entry.name.startsWith('.');
-    if (entry.isDirectory()) yield* walk(full, isHidden);
-    else if (entry.isFile()) {
+    if (entry.isDirectory()) {
+      if (!skip?.has(path.resolve(full))) yield* walk(full, isHidden, skip);
+    } else if (entry.isFile()) {
       const { size } = await fsp.stat(full);
       yield { path: full, size, metadata: isHidden || entry.name === 'zarr.json' };
     }

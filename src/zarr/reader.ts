@@ -31,9 +31,13 @@ export interface OpenedStore {
   readonly fill: number | bigint | boolean;
 }
 
-/** Opens the array at `storePath`, v3 or v2, with a clear error when there is none. */
+/**
+ * Opens the array at `storePath`, v3 or v2, with a clear error when there is none. An OME-Zarr pyramid's root is
+ * a group, not one array: ESTORE naming its levels and how to pick one (`openPyramid`, `--level`).
+ */
 export async function openStore(storePath: string): Promise<OpenedStore> {
   const v3 = await readJson(storePath, 'zarr.json');
+  await refuseGroup(storePath, v3);
   const sharding = v3 ? shardingOf(v3) : undefined;
   const store = sharding?.indexLocation === 'start' ? suffixFromStart(new FileSystemStore(storePath)) : new FileSystemStore(storePath);
   let array: zarr.Array<zarr.DataType, FileSystemStore>;
@@ -133,8 +137,31 @@ function shardingOf(metadata: Record<string, unknown>): { shard: Vec3; indexLoca
   return { shard: grid.configuration.chunk_shape as unknown as Vec3, indexLocation: sharding.configuration?.index_location ?? 'end' };
 }
 
+/**
+ * ESTORE when `storePath` holds a Zarr group rather than an array: an array's chunk keys and shape would be
+ * silently those of one level, so the caller must say which one.
+ */
+async function refuseGroup(storePath: string, v3: Record<string, unknown> | undefined): Promise<void> {
+  let attributes: Record<string, unknown> | undefined;
+  if (v3) {
+    if (v3.node_type !== 'group') return;
+    attributes = v3.attributes as Record<string, unknown> | undefined;
+  } else {
+    if (!(await readJson(storePath, '.zgroup')) || (await readJson(storePath, '.zarray'))) return;
+    attributes = await readJson(storePath, '.zattrs');
+  }
+  const multiscales = ((attributes?.ome as Record<string, unknown> | undefined)?.multiscales ?? attributes?.multiscales) as
+    { datasets?: { path?: unknown }[] }[] | undefined;
+  const paths = multiscales?.[0]?.datasets?.map((d) => String(d.path));
+  if (!paths) {
+    throw new SlabchunkError('ESTORE', `${storePath} is a Zarr group, not an array, and holds no OME-Zarr multiscales; give the path of an array inside it`);
+  }
+  throw new SlabchunkError('ESTORE', `${storePath} is an OME-Zarr pyramid (levels ${paths.join(', ')}), not one array: `
+    + `open one level (${path.join(storePath, paths[0] ?? '0')}) or the whole with openPyramid(); on the command line, export takes --level L, info and verify read every level`);
+}
+
 /** A JSON document of the store; undefined when absent, EREAD naming the file when unreadable or not JSON. */
-async function readJson(storePath: string, name: string): Promise<Record<string, unknown> | undefined> {
+export async function readJson(storePath: string, name: string): Promise<Record<string, unknown> | undefined> {
   const file = path.join(storePath, name);
   let text: string;
   try {

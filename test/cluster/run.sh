@@ -163,11 +163,12 @@ if env -u SLURM_ARRAY_TASK_ID -u SLURM_ARRAY_TASK_COUNT -u SLURM_ARRAY_TASK_MIN 
       --chdir="$root" --output="$work/pyramid-%A_%a.out" "$root/examples/slurm/convert.sbatch")
   if [ -n "$jid" ] && STORE=$pyramid SLABCHUNK=$slabchunk timeout 300 sbatch --wait --quiet --dependency=afterok:"$jid" \
       --cpus-per-task=1 --mem=500M --chdir="$root" --output="$work/pyramid-finish.out" "$root/examples/slurm/finish.sbatch" \
-      && grep -q '^finished ' "$work/pyramid-finish.out" && diff_stores "$pyramid_reference" "$pyramid"; then
-    pass "OME-Zarr pyramid: array + finish job (afterok) byte-identical to the single-process store ($(tree "$pyramid_reference" | wc -l) files)"
+      && grep -q '^finished ' "$work/pyramid-finish.out" && diff_stores "$pyramid_reference" "$pyramid" \
+      && $slabchunk verify "$input" "$pyramid" --no-progress >"$work/pyramid-verify.out" 2>&1; then
+    pass "OME-Zarr pyramid: array + finish job (afterok) byte-identical to the single-process store ($(tree "$pyramid_reference" | wc -l) files); verify checks every level"
   else
     fail "OME-Zarr pyramid array + finish job; logs:"
-    for f in "$work"/pyramid-*.out; do echo "  == $f"; sed 's/^/    /' "$f"; done
+    for f in "$work"/pyramid*.out; do echo "  == $f"; sed 's/^/    /' "$f"; done
   fi
 else
   fail "single-process pyramid conversion:"; sed 's/^/    /' "$work/pyramid-reference.out"

@@ -1,6 +1,6 @@
-/** `slabchunk info`: what a store holds, as lines or JSON. */
+/** `slabchunk info`: what a store holds, as lines or JSON; for an OME-Zarr pyramid, every level. */
 import { formatShape } from '../../core/geometry.ts';
-import { inspectStore } from '../../ops/inspect.ts';
+import { inspectStore, type LevelInfo, type PyramidInfo, type StoreInfo } from '../../ops/inspect.ts';
 import type { ParsedArgs } from '../args.ts';
 import { mb, toJsonLine, type CliIO } from '../io.ts';
 
@@ -10,8 +10,14 @@ export async function infoCommand(parsed: ParsedArgs, io: CliIO): Promise<number
     io.stdout.write(toJsonLine(info));
     return 0;
   }
+  const lines = info.pyramid ? pyramidLines(info, info.pyramid) : arrayLines(info);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function arrayLines(info: StoreInfo): string[] {
   const axes = info.dimensionNames?.join(',') ?? '?';
-  const lines = [
+  return [
     `store:      ${info.path} (Zarr v${info.format})`,
     `shape:      [${info.shape.join(', ')}] (${axes}); volume X×Y×Z ${formatShape(info.volumeShape)}, input order ${info.inputOrder}`,
     `dtype:      ${info.dtype}, fill ${String(info.fill)}`,
@@ -25,6 +31,32 @@ export async function infoCommand(parsed: ParsedArgs, io: CliIO): Promise<number
       `rows done:  ${info.rowsDone} of ${info.rowsTotal}${info.rowsDone < info.rowsTotal ? ' (unfinished: rerun the same convert with --resume)' : ''}`,
     ]),
   ];
-  io.stdout.write(`${lines.join('\n')}\n`);
-  return 0;
+}
+
+function pyramidLines(info: StoreInfo, pyramid: PyramidInfo): string[] {
+  const axes = pyramid.axes.join(',');
+  const count = pyramid.levels.length;
+  return [
+    `store:      ${info.path} (Zarr v${info.format}, OME-Zarr ${pyramid.version ?? '?'} image, ${count} level${count === 1 ? '' : 's'})`,
+    `axes:       ${axes}${pyramid.unit ? ` in ${pyramid.unit}` : ''}; volume X×Y×Z ${formatShape(info.volumeShape)}, input order ${info.inputOrder}`,
+    `downsample: ${pyramid.method ?? '?'}`,
+    `dtype:      ${info.dtype}, fill ${String(info.fill)}`,
+    `codecs:     ${JSON.stringify(info.codecs)}`,
+    `on disk:    ${mb(info.bytesOnDisk)}`,
+    `levels (vectors ${axes}):`,
+    ...pyramid.levels.flatMap((level) => levelLines(level, info.shard !== undefined)),
+    ...(pyramid.todo ? [`unfinished: level${pyramid.unfinished.length === 1 ? '' : 's'} ${pyramid.unfinished.join(', ')}; ${pyramid.todo}`] : []),
+  ];
+}
+
+function levelLines(level: LevelInfo, sharded: boolean): string[] {
+  const v = (x: readonly number[]) => `[${x.join(', ')}]`;
+  const files = `${sharded ? 'shards' : 'chunks'} ${level.filesPresent} of ${level.filesTotal}`;
+  const inner = level.innerChunksPresent === undefined ? '' : `, inner chunks ${level.innerChunksPresent} of ${level.innerChunksTotal}`;
+  const rows = level.rowsDone === undefined ? '' : `; rows done ${level.rowsDone} of ${level.rowsTotal}${level.unfinished ? ' (unfinished)' : ''}`;
+  return [
+    `  ${level.level}: shape ${v(level.shape)}, chunks ${v(level.chunks)}${level.shard ? `, shards ${v(level.shard)}` : ''}; `
+      + `scale ${v(level.scale)}${level.translation ? `, translation ${v(level.translation)}` : ''}`,
+    `     present: ${files}${inner}; ${mb(level.bytesOnDisk)}${rows}`,
+  ];
 }

@@ -1,6 +1,9 @@
-/** `slabchunk verify`: exit 0 when every chunk equals the input, 1 naming every one that differs or is damaged. */
+/**
+ * `slabchunk verify`: exit 0 when every chunk equals the input (for a pyramid: level 0 the input, every other level
+ * the one above downsampled again), 1 naming every one that differs or is damaged.
+ */
 import { checkOption } from '../../ops/options.ts';
-import { verifyStore } from '../../ops/verify.ts';
+import { verifyStore, type VerifyResult } from '../../ops/verify.ts';
 import type { ParsedArgs } from '../args.ts';
 import { showProgress, toJsonLine, type CliIO } from '../io.ts';
 import { progressReporter } from '../progress.ts';
@@ -22,21 +25,35 @@ export async function verifyCommand(parsed: ParsedArgs, io: CliIO): Promise<numb
       onProgress: (p) => progress.update(p.bytesIn, p.bytesTotal),
     });
     progress.stop();
-    const { differing, damaged, chunksCompared } = result;
     if (values.json) io.stdout.write(toJsonLine(result));
-    else if (differing.length === 0 && damaged.length === 0) io.stderr.write(`verified ${store}: all ${chunksCompared} chunks equal ${input}\n`);
+    else if (!result.levels) report(io, store, input, result);
     else {
-      if (damaged.length > 0) {
-        io.stderr.write(`${store} is damaged: ${damaged.length} chunk${damaged.length === 1 ? '' : 's'} cannot be read back; convert again (or restore) the rows that hold them:\n`);
-        for (const { message } of damaged) io.stderr.write(`  ${message}\n`);
+      for (const level of result.levels) {
+        // Keys as the store has them, below the group: `1/c/0/0/0`.
+        const keyed = { ...level, differing: level.differing.map((key) => `${level.path}/${key}`) };
+        report(io, `level ${level.level} of ${store}${level.unfinished ? ' (unfinished)' : ''}`, level.against === 'input' ? input : `${level.against} downsampled again`, keyed);
       }
-      if (differing.length > 0) {
-        io.stderr.write(`${store} differs from ${input} in ${differing.length} of ${chunksCompared} chunks:\n`);
-        for (const key of differing) io.stderr.write(`  ${key}\n`);
-      }
+      if (result.todo) io.stderr.write(`${store} has unfinished levels, whose missing chunks read as fill: ${result.todo}\n`);
     }
-    return differing.length === 0 && damaged.length === 0 ? 0 : 1;
+    return result.differing.length === 0 && result.damaged.length === 0 ? 0 : 1;
   } finally {
     progress.stop();
+  }
+}
+
+/** What one comparison found, on stderr: `what` (a store, or a level of one) against `reference`. */
+function report(io: CliIO, what: string, reference: string, found: Pick<VerifyResult, 'differing' | 'damaged' | 'chunksCompared'>): void {
+  const { differing, damaged, chunksCompared } = found;
+  if (differing.length === 0 && damaged.length === 0) {
+    io.stderr.write(`verified ${what}: all ${chunksCompared} chunks equal ${reference}\n`);
+    return;
+  }
+  if (damaged.length > 0) {
+    io.stderr.write(`${what} is damaged: ${damaged.length} chunk${damaged.length === 1 ? '' : 's'} cannot be read back; convert again (or restore) the rows that hold them:\n`);
+    for (const { message } of damaged) io.stderr.write(`  ${message}\n`);
+  }
+  if (differing.length > 0) {
+    io.stderr.write(`${what} differs from ${reference} in ${differing.length} of ${chunksCompared} chunks:\n`);
+    for (const key of differing) io.stderr.write(`  ${key}\n`);
   }
 }
