@@ -5,7 +5,8 @@
  *
  * Exact semantics: `mean` of integers rounds half up, `floor(sum / n + 1/2)`, in exact arithmetic (BigInt for
  * 64-bit types); floats average in float64 and round to the dtype; bool is true when at least half are true.
- * `mode` is the most frequent value, ties to the smallest. `min`, `max`. `stride` is the block's first voxel.
+ * `mode` is the most frequent value, ties to the smallest (NaNs count as one value, after every number). `min`,
+ * `max`. `stride` is the block's first voxel.
  * A NaN in a float block makes its mean, min and max NaN, as numpy's do. Each method and dtype family has its own
  * loop: no per-voxel callbacks.
  */
@@ -240,7 +241,10 @@ function extremeBig(slabs: readonly Bigints[], [X, Y]: readonly [number, number]
   }
 }
 
-/** The most frequent of `values[0..n)` (sorted here, in place), ties to the smallest. */
+/**
+ * The most frequent of `values[0..n)` (sorted here, in place), ties to the smallest. NaNs count as one value that
+ * sorts after every number (as numpy sorts them), so a tie with NaN goes to the number.
+ */
 function modeOf<T extends number | bigint>(values: T[], n: number): T {
   // Labels: most blocks hold one value.
   let same = 1;
@@ -249,14 +253,14 @@ function modeOf<T extends number | bigint>(values: T[], n: number): T {
   for (let i = 1; i < n; i++) {
     const v = values[i]!;
     let j = i - 1;
-    for (; j >= 0 && values[j]! > v; j--) values[j + 1] = values[j]!;
+    for (; j >= 0 && (values[j]! > v || (v === v && values[j] !== values[j])); j--) values[j + 1] = values[j]!;
     values[j + 1] = v;
   }
   let best = values[0]!;
   let bestCount = 0;
   for (let i = 0; i < n;) {
     let j = i + 1;
-    while (j < n && values[j] === values[i]) j++;
+    while (j < n && (values[j] === values[i] || (values[j] !== values[j] && values[i] !== values[i]))) j++;
     // Ascending order: a later run wins only with strictly more votes.
     if (j - i > bestCount) {
       best = values[i]!;

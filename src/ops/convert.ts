@@ -306,16 +306,23 @@ function optionsFromFile(options: ConvertOptions, described: DescribedInput): Co
   return { ...options, shape: described.shape, dtype: described.dtype, ...voxelOf(options, described) };
 }
 
-/** A pyramid's voxel size and unit from an OME-TIFF, where the options do not give them (a unit OME-Zarr cannot name is left out). */
+/**
+ * A pyramid's voxel size and unit from an OME-TIFF, where the options do not give them (a unit OME-Zarr cannot name
+ * is left out). EINVALID for `--unit` alone: it would relabel the file's numbers without converting them.
+ */
 function voxelOf(options: ConvertOptions, described: DescribedInput): Pick<ConvertOptions, 'voxelSize' | 'unit'> {
   if (!(options.ome === true || options.levels !== undefined) || options.voxelSize !== undefined || !described.voxelSize) return {};
-  let unit: SpaceUnit | undefined;
+  let unit: SpaceUnit;
   try {
     unit = parseUnit(described.unit ?? 'micrometer');
   } catch {
     return {};
   }
-  return { voxelSize: [...described.voxelSize] as Vec3, ...(options.unit === undefined ? { unit } : {}) };
+  if (options.unit !== undefined && checkOption('unit', options.unit) !== unit) {
+    throw invalid(`--unit ${String(options.unit)} would relabel the voxel size read from ${described.input.name} (${described.voxelSize.join('×')} ${unit}) without converting it: `
+      + `give --voxel-size in ${String(options.unit)} too, or drop --unit`);
+  }
+  return { voxelSize: [...described.voxelSize] as Vec3, unit };
 }
 
 /**

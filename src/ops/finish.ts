@@ -10,7 +10,7 @@ import { chunkerPlanOf } from '../stream/plan.ts';
 import { emptyStats, type SinkStats } from '../zarr/chunk-files.ts';
 import { checkJoinable } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
-import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
+import { FileSystemStore } from '../zarr/stores/filesystem.ts';
 import { takeLock } from '../zarr/stores/lock.ts';
 import { levelBytes, planEngine, runEngine, type EngineStats } from './engine/engine.ts';
 import { levelLayouts, levelOptions, rowsToMake, rowsToRead, type LevelSpec } from './levels.ts';
@@ -102,7 +102,7 @@ export async function finish(storePath: string, options: FinishOptions = {}): Pr
   await checkJoinable(store, target.docs);
   const lock = await takeLock(storePath);
   try {
-    await removeTempFiles(storePath);
+    // Temporaries are left alone: a part still writing coarser rows of its own (parts take no lock) owns some.
     const stats = await finishLevels({
       options: resolved, levels: target.levels, store: storePath, record, signal: options.signal,
     });

@@ -7,6 +7,7 @@ import type { Vec3 } from '../core/geometry.ts';
 import { storedLayout, type StoredLayout } from '../core/layout.ts';
 import { childRows, parentRow, planPyramid, type LevelRows } from '../core/pyramid.ts';
 import type { ResolvedConvertOptions } from './options.ts';
+import { partRows } from './partition.ts';
 
 /** One array of the store, in the caller's axes. Structured-cloneable: workers get it with the job. */
 export interface LevelSpec {
@@ -119,8 +120,7 @@ export function alignedPartRows(rows: readonly LevelRows[], index: number, count
   for (let l = rows.length - 1; l >= 0; l--) {
     const total = Math.ceil(rows[l]!.slabs / rows[l]!.depth);
     if (total < count && l > 0) continue;
-    const first = Math.floor((index * total) / count);
-    const end = Math.floor(((index + 1) * total) / count);
+    const [first, end] = partRows(total, index, count);
     const start = (p: number) => (p >= total ? total0 : level0Row(rows, l, p));
     return [start(first), start(end)];
   }

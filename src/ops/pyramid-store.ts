@@ -28,7 +28,8 @@ export interface PyramidRecord {
   readonly fill: string;
   readonly writeEmptyChunks: boolean;
   readonly ome: true;
-  readonly levels: 'auto' | number;
+  /** The levels made, not the `--levels` asked: `auto` and the number it comes to are the same pyramid. */
+  readonly levels: number;
   readonly downsample: DownsampleMethod;
   readonly voxelSize: Vec3;
   readonly unit: SpaceUnit;
@@ -40,7 +41,7 @@ export function pyramidRecord(o: ResolvedConvertOptions): PyramidRecord {
   return {
     shape: o.shape, dtype: o.dtype, chunk: o.chunk, ...(o.shard ? { shard: o.shard, shardIndex: o.shardIndex } : {}), codec: o.codec,
     zarrFormat: o.zarrFormat, inputOrder: o.inputOrder, fill: String(o.fill), writeEmptyChunks: o.writeEmptyChunks, ome: true,
-    levels: o.levels ?? 'auto', downsample: o.downsample, voxelSize: o.voxelSize, unit: o.unit, ...(o.attributes ? { attributes: o.attributes } : {}),
+    levels: levelSpecs(o).levels.length, downsample: o.downsample, voxelSize: o.voxelSize, unit: o.unit, ...(o.attributes ? { attributes: o.attributes } : {}),
   };
 }
 

@@ -60,6 +60,8 @@ export interface LevelVerifyResult {
   damaged: { key: string; message: string }[];
   /** Fewer of the level's rows are marked done than it has: a split job not finished, or a run interrupted. */
   unfinished: boolean;
+  /** Why the level was not compared: the level above it is damaged, so it cannot be downsampled again. */
+  skipped?: string;
 }
 
 type Comparison = Omit<VerifyResult, 'levels' | 'todo'>;
@@ -87,11 +89,18 @@ export async function verifyStore(input: string | Readable, storePath: string, o
   const results: LevelVerifyResult[] = [];
   for (const level of levels) {
     const parent = levels[level.level - 1];
+    const unfinished = done !== undefined && done[level.level]! < level.store.layout.rowsTotal;
+    const head = { level: level.level, path: level.datasetPath, against: parent ? `level ${parent.level}` : 'input', unfinished };
+    // A damaged level cannot be read back whole: the level after it is not compared (its own damage still is, below).
+    const above = results.at(-1);
+    if (parent && above && (above.damaged.length > 0 || above.skipped)) {
+      results.push({ ...head, chunksCompared: 0, differing: [], damaged: [], skipped: `level ${parent.level} ${above.skipped ? 'was not checked' : 'is damaged'}` });
+      continue;
+    }
     const found = parent
       ? await compareWithParent(parent, level, method, options, progress)
       : await compareWithInput(input, level.store, storePath, options, progress);
-    const unfinished = done !== undefined && done[level.level]! < level.store.layout.rowsTotal;
-    results.push({ level: level.level, path: level.datasetPath, against: parent ? `level ${parent.level}` : 'input', ...found, unfinished });
+    results.push({ ...head, ...found });
   }
   const prefixed = (r: LevelVerifyResult, key: string) => `${r.path}/${key}`;
   const unfinished = results.filter((r) => r.unfinished).map((r) => r.level);

@@ -127,6 +127,8 @@ export async function serveStore(storePath: string, options: ServeOptions = {}):
     const rest = pathname.slice(prefix.length) || (prefix === '/viewer/' ? 'index.html' : '');
     const segments = rest.split('/');
     if (segments.some((s) => s === '..' || s.includes('\\') || s.includes('\0'))) return end(res, 403);
+    // slabchunk's own records (job, markers, lock) are not the store's data: no viewer needs them.
+    if (prefix === '/store/' && segments[0] === '.slabchunk') return end(res, 404);
     const file = path.join(roots[prefix], ...segments);
     void sendFile(req, res, file, { cache: prefix === '/viewer/' && rest.startsWith('assets/') });
   });

@@ -34,6 +34,32 @@ test('every method, dtype, shape and factor equals the voxel-by-voxel reference'
   }
 });
 
+test('float blocks with NaN: mode counts NaNs as one value after every number, mean/min/max propagate NaN; against the reference', () => {
+  const X = 6, Y = 4, Z = 4;
+  let seed = 3;
+  for (const dtype of ['float32', 'float64'] as const) for (const method of DOWNSAMPLE_METHODS) for (let trial = 0; trial < 20; trial++) {
+    const next = (() => { let s = seed++; return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648); })();
+    // Few values, many NaNs: ties between NaN and numbers, and blocks of NaN alone.
+    const data: V[] = Array.from({ length: X * Y * Z }, () => { const r = next(); return r < 0.45 ? NaN : Math.floor(r * 6) - 3; });
+    const volume = typedArray(dtype, X * Y * Z);
+    data.forEach((v, i) => { volume[i] = v as never; });
+    const got: V[] = [];
+    for (let z = 0; z < Z; z += 2) {
+      const out = typedArray(dtype, 3 * 2);
+      downsampleSlab(method, dtype, [volume.subarray(z * X * Y, (z + 1) * X * Y) as TypedArray, volume.subarray((z + 1) * X * Y, (z + 2) * X * Y) as TypedArray], [X, Y], 2, 2, out);
+      got.push(...(out as unknown as Iterable<V>));
+    }
+    // uvu compares NaN equal to NaN (dequal).
+    assert.equal(got, reference(method, dtype, data, [X, Y, Z], [2, 2, 2]), `${method} ${dtype} trial ${trial}`);
+  }
+  const block = new Float64Array([1, NaN, NaN, NaN, NaN, NaN, NaN, 2]);
+  const out = new Float64Array(1);
+  downsampleSlab('mode', 'float64', [block.subarray(0, 4), block.subarray(4)], [2, 2], 2, 2, out);
+  assert.ok(Number.isNaN(out[0]), 'six NaNs outvote 1 and 2');
+  downsampleSlab('mode', 'float64', [new Float64Array([NaN, 5, NaN, 5])], [2, 2], 2, 2, out);
+  assert.is(out[0], 5, 'a tie between NaN and 5 goes to 5');
+});
+
 test('mean rounds half up, exactly, at the edges of 64-bit and with negative sums', () => {
   const max = 2n ** 63n - 1n;
   const out = new BigInt64Array(1);

@@ -130,6 +130,15 @@ formats('OME-TIFF: dimensions, channel and time point chosen, voxel size read; I
   const refused = await convert(path.join(at, 'multi.ome.tif'), path.join(dir, 'bad-c.zarr'), { channel: 3 }).then(() => null, (error: Error) => error);
   assert.match(refused?.message ?? 'no error', /--channel 3 is outside .*channels 0…2/);
   assert.not.ok(fs.existsSync(path.join(dir, 'bad-c.zarr')));
+  // --ome takes the voxel size and unit from the file; --unit alone would relabel the numbers, and is refused.
+  const pyramid = path.join(dir, 'ome-pyramid.zarr');
+  await convert(path.join(at, 'plain.ome.tif'), pyramid, { ome: true, chunk: [8, 8, 4] });
+  const ome = JSON.parse(fs.readFileSync(path.join(pyramid, 'zarr.json'), 'utf8')).attributes.ome.multiscales[0];
+  assert.equal(ome.datasets[0].coordinateTransformations[0].scale, [2, 0.4, 0.4]);
+  assert.equal(ome.axes.map((a: { unit: string }) => a.unit), ['micrometer', 'micrometer', 'micrometer']);
+  const relabel = await convert(path.join(at, 'plain.ome.tif'), path.join(dir, 'relabel.zarr'), { ome: true, unit: 'nanometer' }).then(() => null, (error: Error) => error);
+  assert.match(relabel?.message ?? 'no error', /--unit nanometer would relabel the voxel size read from .*0\.4×0\.4×2 micrometer.*give --voxel-size in nanometer too/);
+  assert.not.ok(fs.existsSync(path.join(dir, 'relabel.zarr')));
 });
 
 formats('HDF5: contiguous, chunked with gzip and shuffle, big-endian, every dtype', async () => {

@@ -37,13 +37,16 @@ function reduce(method: DownsampleMethod, dtype: DType, block: V[]): V {
   const n = block.length;
   switch (method) {
     case 'stride': return block[0]!;
-    case 'min': return block.reduce((m, v) => (v < m ? v : m));
-    case 'max': return block.reduce((m, v) => (v > m ? v : m));
+    // numpy's min and max: NaN wins.
+    case 'min': return block.some((v) => v !== v) ? NaN : block.reduce((m, v) => (v < m ? v : m));
+    case 'max': return block.some((v) => v !== v) ? NaN : block.reduce((m, v) => (v > m ? v : m));
     case 'mode': {
       const counts = new Map<V, number>();
       for (const v of block) counts.set(v, (counts.get(v) ?? 0) + 1);
       let best: V | undefined;
-      for (const [v, c] of counts) if (best === undefined || c > counts.get(best)! || (c === counts.get(best)! && v < best)) best = v;
+      // Map keys are SameValueZero: NaNs are one value, which sorts after every number.
+      const before = (v: V, b: V) => v < b || (b !== b && v === v);
+      for (const [v, c] of counts) if (best === undefined || c > counts.get(best)! || (c === counts.get(best)! && before(v, best))) best = v;
       return best!;
     }
     case 'mean': {

@@ -375,4 +375,25 @@ test('the real split job: before finish, info and verify name the unfinished lev
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
+test('verify: a damaged chunk of level 0 is listed with its level, and the level below it is reported not checked', async () => {
+  const shape: Vec3 = [32, 24, 20];
+  const input = path.join(dir, 'damaged.raw');
+  fs.writeFileSync(input, toBytes('uint16', values('uint16', shape[0] * shape[1] * shape[2], 5, false)));
+  const store = path.join(dir, 'damaged.zarr');
+  const converted = await slabchunk(['convert', input, store, '--shape', shape.join(','), '--dtype', 'uint16', '--chunk', '8,8,4', '--ome', '--codec', 'raw+crc32c']);
+  assert.is(converted.code, 0, converted.stderr);
+  const victim = path.join(store, '0', 'c', '1', '1', '1');
+  const bytes = fs.readFileSync(victim);
+  bytes[10] ^= 0x40;
+  fs.writeFileSync(victim, bytes);
+  const result = await verifyStore(input, store);
+  assert.equal(result.damaged.map((d) => d.key), ['0/c/1/1/1']);
+  assert.ok(result.levels!.length >= 3);
+  assert.equal(result.levels!.map((l) => l.skipped ?? ''), result.levels!.map((l) => (l.level === 0 ? '' : l.level === 1 ? 'level 0 is damaged' : `level ${l.level - 1} was not checked`)));
+  const ran = await slabchunk(['verify', input, store]);
+  assert.is(ran.code, 1);
+  assert.match(ran.stderr, /level 0 of .* is damaged: 1 chunk cannot be read back/);
+  assert.match(ran.stderr, /level 1 of .* not checked: level 0 is damaged/);
+});
+
 test.run();

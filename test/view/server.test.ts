@@ -30,6 +30,8 @@ test.before(async () => {
   await writeFile(join(store, 'empty'), '');
   await writeFile(join(viewerDir, 'index.html'), '<!doctype html><title>viewer</title>');
   await writeFile(join(dir, 'secret'), 'outside the store');
+  await mkdir(join(store, '.slabchunk'));
+  await writeFile(join(store, '.slabchunk', 'job.json'), '{}');
   server = await serveStore(store, { port: 0, viewerDir });
 });
 test.after(async () => {
@@ -150,6 +152,7 @@ test('CORS: any origin, range headers exposed; a preflight for a suffix Range is
 test('404 for a missing key, a folder, or a path outside /store/ and /viewer/; 405 for other methods', async () => {
   assert.is((await request('/store/level/0/c/9/9/9')).status, 404);
   assert.is((await request('/store/level/0/c')).status, 404);
+  assert.is((await request('/store/.slabchunk/job.json')).status, 404, 'slabchunk\'s own records are not served');
   assert.is((await request('/elsewhere')).status, 404);
   assert.is((await request('/store/zarr.json', { method: 'PUT' })).status, 405);
 });

@@ -55,8 +55,10 @@ export async function convertCommand(parsed: ParsedArgs, io: CliIO): Promise<num
         `${summary.engine.threads} threads${summary.engine.rowBuffers === 2 ? ', reading overlapped with encoding' : ''}; ` +
         `peak RSS ${mb(summary.peakRssBytes)}\n`,
     );
-    if (summary.levelsLeft?.length) {
-      io.stderr.write(`levels ${summary.levelsLeft.join(', ')} need rows of other parts: once every part is done, run\n  slabchunk finish ${store}\n`);
+    // Level 0 is the other parts' to write; the coarser levels they leave, finish's.
+    const left = summary.levelsLeft?.filter((l) => l > 0) ?? [];
+    if (left.length > 0) {
+      io.stderr.write(`${left.length === 1 ? `level ${left[0]} needs` : `levels ${left.join(', ')} need`} rows of other parts: once every part is done, run\n  slabchunk finish ${store}\n`);
     }
     return 0;
   } finally {

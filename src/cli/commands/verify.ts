@@ -29,6 +29,10 @@ export async function verifyCommand(parsed: ParsedArgs, io: CliIO): Promise<numb
     else if (!result.levels) report(io, store, input, result);
     else {
       for (const level of result.levels) {
+        if (level.skipped) {
+          io.stderr.write(`level ${level.level} of ${store} not checked: ${level.skipped}\n`);
+          continue;
+        }
         // Keys as the store has them, below the group: `1/c/0/0/0`.
         const keyed = { ...level, differing: level.differing.map((key) => `${level.path}/${key}`) };
         report(io, `level ${level.level} of ${store}${level.unfinished ? ' (unfinished)' : ''}`, level.against === 'input' ? input : `${level.against} downsampled again`, keyed);
