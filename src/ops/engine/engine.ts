@@ -145,13 +145,28 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
   const depth = depthOf(options);
   const levels = levelLayouts(options, run.levels);
   const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
-  /** The levels after `from` that this run makes rows of: one row buffer each, and a carried slab where z is halved. */
+  /**
+   * Per level: whether its chunks tile the next level's blocks (even along every halved axis), so its cut tasks
+   * can reduce each chunk as they cut it, and no slab is carried between rows.
+   */
+  const fusable = levels.map(({ layout: l }, level) => {
+    if (level + 1 >= levels.length) return false;
+    const f = l.toFile(run.levels[level + 1]!.factor);
+    return l.file.chunk.every((c, a) => f[a] === 1 || c % 2 === 0);
+  });
+  /** The levels after `from` that this run makes rows of: one row buffer each, and a carried slab where needed. */
   const uppers = levels.map(({ layout: l, rows }, level): Upper | null => {
     if (level <= from || !make[level]?.size) return null;
     const slab = levels[level - 1]!.layout.file;
-    const carry = rows.fz === 2 ? new SharedArrayBuffer(slab.shape[0] * slab.shape[1] * plan.elementSize) : null;
+    // Reduce tasks carry a slab between rows; cut tasks that reduce their chunks never do. Rows read back from the
+    // store are reduced by reduce tasks.
+    const reducedByTasks = !fusable[level - 1] || (level - 1 === from && !run.source);
+    const carry = rows.fz === 2 && reducedByTasks ? new SharedArrayBuffer(slab.shape[0] * slab.shape[1] * plan.elementSize) : null;
     const slabBytes = l.file.shape[0] * l.file.shape[1] * plan.elementSize;
-    return { row: new RowBuffer(slabBytes, Math.min(l.rowDepth, l.file.shape[2]), undefined, 'shared'), carry, open: null, received: 0, free: Promise.resolve(), chain: Promise.resolve() };
+    return {
+      row: new RowBuffer(slabBytes, Math.min(l.rowDepth, l.file.shape[2]), undefined, 'shared'), carry, open: null, received: 0,
+      free: Promise.resolve(), release: () => undefined, chain: Promise.resolve(),
+    };
   });
   const probe = new SharedArrayBuffer(8);
   const stats = emptyStats();
@@ -195,54 +210,78 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
     if (run.signal?.aborted) onAbort();
     await pool.started;
     const count = (kind: 'read' | 'cut' | 'reduce') => (reply: Done) => {
-      cpu[kind] += reply.cpuSeconds;
+      cpu[kind] += reply.cpuSeconds - reply.reduceSeconds;
+      cpu.reduce += reply.reduceSeconds;
       for (const k of ['chunksWritten', 'chunksSkipped', 'bytesStored', 'shardsWritten'] as const) stats[k] += reply.stats[k];
     };
     const store = new FileSystemStore(run.store, { fsync: options.fsync });
 
     /**
      * Row `row` of `level` is in its row buffer `buffer`: its chunks are cut and written (unless it was read back
-     * from the store) and it is reduced into the next level's row. Resolves once the buffer may be reused.
+     * from the store) and it is reduced into the next level's row — by the cut tasks themselves, chunk by chunk
+     * while each is in cache, where the chunks tile the blocks (`fused`), else by reduce tasks over the row.
+     * Resolves once the buffer may be reused.
      */
     const rowReady = (level: number, row: number, buffer: number, write: boolean): Promise<void> => {
+      const next = level + 1 < levels.length ? parentRow(levels[level]!.rows, levels[level + 1]!.rows, row) : -1;
+      const reduce = next >= 0 && make[level + 1]?.has(next) === true;
+      const fused = reduce && write && fusable[level]!;
       const work: Promise<void>[] = [];
       if (write) {
+        const cut = () => Promise.all(cutTasks(levels[level]!.layout, level, row, buffer, pool.threads, fused).map((task) => pool.submit(task).then(count('cut'))));
         // A row is marked only once every one of its files is in place.
-        work.push(Promise.all(cutTasks(levels[level]!.layout, level, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('cut'))))
-          .then(() => {
-            if (level === 0 && input) inputUnchanged(row);
-            return markRowDone(store, row, level);
-          }));
+        work.push((fused ? openRow(level + 1, next).then(cut) : cut()).then(() => {
+          if (level === 0 && input) inputUnchanged(row);
+          if (fused) received(level, row, next);
+          return markRowDone(store, row, level);
+        }));
       }
-      const next = level + 1 < levels.length ? parentRow(levels[level]!.rows, levels[level + 1]!.rows, row) : -1;
-      if (next >= 0 && make[level + 1]?.has(next)) work.push(reduceInto(level, row, buffer, next));
+      if (reduce && !fused) work.push(reduceInto(level, row, buffer, next));
       return Promise.all(work).then(() => undefined);
     };
 
     /**
-     * Downsamples row `row` of `level` into row `parent` of the next level, after the rows before it (they share the
-     * carried slab) and once the next level's buffer has let go of its previous row. The reduce that completes
-     * `parent` hands it on.
+     * Readies the row buffer of `level` for its row `row`: after the rows opened before it, and once the buffer has
+     * let go of its previous row (written and reduced further).
+     */
+    const openRow = (level: number, row: number): Promise<void> => {
+      const up = uppers[level]!;
+      const opened = up.chain.then(async () => {
+        if (up.open === row) return;
+        await up.free;
+        up.open = row;
+        up.received = 0;
+        up.free = new Promise((resolve) => {
+          up.release = resolve;
+        });
+      });
+      up.chain = opened.catch(() => undefined);
+      return opened;
+    };
+
+    /** Counts the slabs row `row` of `level` gave row `parent` of the next level; the last one hands the row on. */
+    const received = (level: number, row: number, parent: number): void => {
+      const up = uppers[level + 1]!;
+      const above = levels[level]!.layout;
+      const [z0, z1] = above.slabsOf(row, row + 1);
+      up.received += slabPairs(z0, z1, above.file.shape[2], levels[level + 1]!.rows.fz).pairs.length;
+      const [p0, p1] = levels[level + 1]!.layout.slabsOf(parent, parent + 1);
+      if (up.received < p1 - p0) return;
+      up.open = null;
+      const ready = rowReady(level + 1, parent, 0, true);
+      track(ready);
+      up.release(ready);
+    };
+
+    /**
+     * Downsamples row `row` of `level` into row `parent` of the next level with reduce tasks, after the rows before
+     * it: they share the carried slab.
      */
     const reduceInto = (level: number, row: number, buffer: number, parent: number): Promise<void> => {
       const up = uppers[level + 1]!;
-      const above = levels[level]!.layout;
-      const below = levels[level + 1]!.layout;
-      const reduced = up.chain.then(async () => {
-        if (up.open !== parent) {
-          await up.free;
-          up.open = parent;
-          up.received = 0;
-        }
-        await Promise.all(reduceTasks(below, level, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('reduce'))));
-        const [z0, z1] = above.slabsOf(row, row + 1);
-        up.received += slabPairs(z0, z1, above.file.shape[2], levels[level + 1]!.rows.fz).pairs.length;
-        const [p0, p1] = below.slabsOf(parent, parent + 1);
-        if (up.received === p1 - p0) {
-          up.open = null;
-          up.free = rowReady(level + 1, parent, 0, true);
-          track(up.free);
-        }
+      const reduced = openRow(level + 1, parent).then(async () => {
+        await Promise.all(reduceTasks(levels[level + 1]!.layout, level, row, buffer, pool.threads).map((task) => pool.submit(task).then(count('reduce'))));
+        received(level, row, parent);
       });
       up.chain = reduced.catch(() => undefined);
       return reduced;
@@ -308,9 +347,11 @@ interface Upper {
   open: number | null;
   /** Slabs of the open row filled so far. */
   received: number;
-  /** Resolves once the last completed row is written and reduced further: the buffer is free again. */
+  /** Resolves once the open (or last) row is written and reduced further: the buffer is free again. */
   free: Promise<void>;
-  /** The last reduce into this level: the next waits for it (they share the carried slab). */
+  /** Resolves `free` with the open row's work, once the row is complete. */
+  release: (work: Promise<void>) => void;
+  /** The last opening of a row (or reduce task run, which share the carried slab): the next waits for it. */
   chain: Promise<void>;
 }
 
@@ -373,8 +414,8 @@ function filesOf(source: SlabSource, planes: readonly [number, number] | null): 
   return [...files].map((i) => source.files[i]!);
 }
 
-/** Cut tasks of a row of `level`: one per shard, or runs of chunks, a few per thread. */
-function cutTasks(layout: StoredLayout, level: number, row: number, buffer: number, threads: number): Omit<CutTask, 'id'>[] {
+/** Cut tasks of a row of `level` (that also `reduce` each chunk into the next level): one per shard, or runs of chunks, a few per thread. */
+function cutTasks(layout: StoredLayout, level: number, row: number, buffer: number, threads: number, reduce: boolean): Omit<CutTask, 'id'>[] {
   const cuts = layout.rowCuts(row);
   const tasks: Omit<CutTask, 'id'>[] = [];
   if (layout.shard) {
@@ -383,13 +424,13 @@ function cutTasks(layout: StoredLayout, level: number, row: number, buffer: numb
     for (let from = 0; from < cuts.length;) {
       let to = from + 1;
       while (to < cuts.length && fileKey(to) === fileKey(from)) to++;
-      tasks.push({ kind: 'cut', level, buffer, row, from, to });
+      tasks.push({ kind: 'cut', level, buffer, row, from, to, reduce });
       from = to;
     }
     return tasks;
   }
   const per = Math.max(1, Math.ceil(cuts.length / (threads * TASKS_PER_THREAD)));
-  for (let from = 0; from < cuts.length; from += per) tasks.push({ kind: 'cut', level, buffer, row, from, to: Math.min(cuts.length, from + per) });
+  for (let from = 0; from < cuts.length; from += per) tasks.push({ kind: 'cut', level, buffer, row, from, to: Math.min(cuts.length, from + per), reduce });
   return tasks;
 }
 

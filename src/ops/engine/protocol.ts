@@ -72,6 +72,8 @@ export interface CutTask {
   readonly row: number;
   readonly from: number;
   readonly to: number;
+  /** Also downsample each chunk into the next level's row buffer as it is cut (its chunks tile the blocks). */
+  readonly reduce: boolean;
 }
 
 /** Read chunks `[from, to)` of row `row` of level `job.from` back from the store into its row buffer `buffer`. */
@@ -112,8 +114,11 @@ export interface ErrorReply {
 
 export type Reply =
   | { readonly type: 'ready' }
-  /** `cpuSeconds`: CPU the worker thread spent on the task (the encodes and writes it awaited ran on libuv's pool). */
-  | { readonly type: 'done'; readonly id: number; readonly stats: SinkStats; readonly cpuSeconds: number }
+  /**
+   * `cpuSeconds`: CPU the worker thread spent on the task (the encodes and writes it awaited ran on libuv's pool),
+   * `reduceSeconds` of it downsampling (a cut task that reduces its chunks, or a reduce task).
+   */
+  | { readonly type: 'done'; readonly id: number; readonly stats: SinkStats; readonly cpuSeconds: number; readonly reduceSeconds: number }
   | { readonly type: 'failed'; readonly id: number | null; readonly error: ErrorReply };
 
 /** Index of the probe's counters. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
-import { downsampleSlab } from '../../core/downsample.ts';
+import { downsampledPlane, downsampleSlab } from '../../core/downsample.ts';
 import { bytesPerElement, swapElements, typedView, type DType, type ElementSize, type TypedArray } from '../../core/dtype.ts';
 import { SlabchunkError, wrapError } from '../../core/errors.ts';
 import { product, type Vec3 } from '../../core/geometry.ts';
@@ -70,6 +70,11 @@ interface Run {
   readonly slabs: SlabReader | null;
   /** The level rows are read back from, opened on the first load task. */
   stored: Promise<OpenedStore> | null;
+  /** Reused by cut tasks that reduce their chunks: the real part of an edge chunk, and one reduced slab of a chunk. */
+  compact: Buffer;
+  reduced: Buffer;
+  /** CPU seconds the task in progress has spent downsampling. */
+  reduceSeconds: number;
 }
 let run: Run | null = null;
 /** Counts jobs and releases: a job whose start finishes after its run was released is dropped, not kept. */
@@ -104,11 +109,13 @@ port.on('message', (message: ToWorker) => {
   const cpu = threadCpuSeconds();
   const r = run!;
   const reading = task.kind === 'fill' || task.kind === 'load';
+  r.reduceSeconds = 0;
   void perform(r, task).then(
     (stats) => {
       // Decoding a TIFF or HDF5 block leaves its strips and tiles (external buffers too) behind in the same way.
       if (task.kind === 'cut' || task.kind === 'load' || (task.kind === 'fill' && task.block)) collect({ type: 'minor', execution: 'sync' });
-      post({ type: 'done', id: task.id, stats, cpuSeconds: threadCpuSeconds() - cpu });
+      const cpuSeconds = threadCpuSeconds() - cpu;
+      post({ type: 'done', id: task.id, stats, cpuSeconds, reduceSeconds: task.kind === 'reduce' ? cpuSeconds : r.reduceSeconds });
     },
     (error: unknown) => post({
       type: 'failed', id: task.id,
@@ -155,6 +162,9 @@ async function start(job: EngineJob): Promise<Run> {
     spare: [],
     cutsOf: { level: -1, row: -1, cuts: [] },
     stored: null,
+    compact: Buffer.alloc(0),
+    reduced: Buffer.alloc(0),
+    reduceSeconds: 0,
   };
 }
 
@@ -242,6 +252,49 @@ function reduce(run: Run, task: ReduceTask): SinkStats {
   return emptyStats();
 }
 
+/**
+ * Downsamples one chunk of row `row` of `level`, just cut (`data`, padded to the full chunk), into the next level's
+ * row buffer: the chunk tiles whole blocks (even along every halved axis), so it needs no voxel of another chunk.
+ */
+function reduceChunk(run: Run, level: number, row: number, cut: ChunkCut, data: Buffer): void {
+  const started = threadCpuSeconds();
+  const { dtype, downsample } = run.job.options;
+  const src = run.levels[level]!;
+  const dst = run.levels[level + 1]!;
+  const [fx, fy, fz] = dst.factor as unknown as [1 | 2, 1 | 2, 1 | 2];
+  const [cx, cy] = src.layout.file.chunk;
+  const [sx, sy, sz] = cut.size;
+  const [x0, y0, z0] = cut.start;
+  const es = run.elementSize;
+  // The chunk's voxels as planes of [w, h]: the chunk itself, or at the far x or y edge (padded there) its real part.
+  let bytes: Uint8Array = data;
+  let [w, h] = [cx, cy];
+  if (sx < cx || sy < cy) {
+    if (run.compact.length < sx * sy * sz * es) run.compact = Buffer.allocUnsafeSlow(cx * cy * src.layout.file.chunk[2] * es);
+    for (let k = 0; k < sz; k++) {
+      for (let y = 0; y < sy; y++) run.compact.set(data.subarray(((k * cy + y) * cx) * es, ((k * cy + y) * cx + sx) * es), ((k * sy + y) * sx) * es);
+    }
+    bytes = run.compact;
+    [w, h] = [sx, sy];
+  }
+  const [ox, oy] = downsampledPlane([w, h], fx, fy);
+  if (run.reduced.length < ox * oy * es) run.reduced = Buffer.allocUnsafeSlow(Math.ceil(cx / fx) * Math.ceil(cy / fy) * es);
+  const out = typedView(dtype, run.reduced.buffer, run.reduced.byteOffset, ox * oy);
+  const slab = (k: number) => typedView(dtype, bytes.buffer, bytes.byteOffset + k * w * h * es, w * h);
+  const into = dst.rows[0]!;
+  const lineBytes = dst.plan.file.shape[0] * es;
+  const parent = parentRow(src.rowsInfo, dst.rowsInfo, row);
+  const out0 = dst.layout.slabsOf(parent, parent + 1)[0];
+  for (let k = 0; k < sz; k += fz) {
+    downsampleSlab(downsample, dtype, fz === 2 && k + 1 < sz ? [slab(k), slab(k + 1)] : [slab(k)], [w, h], fx, fy, out);
+    const { band, slab: at } = into.locate((z0 + k) / fz - out0);
+    for (let j = 0; j < oy; j++) {
+      band.set(run.reduced.subarray(j * ox * es, (j + 1) * ox * es), at * into.slabBytes + (y0 / fy + j) * lineBytes + (x0 / fx) * es);
+    }
+  }
+  run.reduceSeconds += threadCpuSeconds() - started;
+}
+
 function view(dtype: DType, at: { buffer: ArrayBufferLike; offset: number }, length: number): TypedArray {
   return typedView(dtype, at.buffer, at.offset, length);
 }
@@ -286,6 +339,7 @@ async function cut(run: Run, task: CutTask): Promise<SinkStats> {
       if (failure !== undefined) break;
       const buffer = spare.pop() ?? Buffer.allocUnsafeSlow(run.chunkBytes);
       const { coords, data } = cutChunk(plan, row, z0, cuts[i]!, buffer);
+      if (task.reduce) reduceChunk(run, task.level, task.row, cuts[i]!, data);
       // Claims happen in cut order, before any await: the assembler counts a shard's inner chunks as they come.
       const job: Promise<void> = write(buffer, coords, data).catch((error: unknown) => {
         failure ??= error;
