@@ -141,7 +141,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
   // whole rows of its coarsest level that still gives each part some, so each completes the levels up to it.
   const rows = opts.part ? alignedPartRows(layouts.map((l) => l.rows), opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
 
-  const memory = planEngine(opts, plan, rows[1] - rows[0], described?.input.slabs, levelBytes(opts, levels, 0));
+  const memory = planEngine(opts, plan, rows[1] - rows[0], described?.input.slabs, levelBytes(opts, levels, 0, false));
   const source = described?.input ?? await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);

@@ -51,7 +51,7 @@ export async function finishLevels(run: FinishRun): Promise<FinishStats> {
     if (!read) continue;
     const make = rowsToMake(rows, from, read, done);
     const plan = chunkerPlanOf(levelOptions(options, levels[from]!), layouts[from]!.layout);
-    const memory = planEngine(options, plan, read.length, undefined, levelBytes(options, levels, from));
+    const memory = planEngine(options, plan, read.length, undefined, levelBytes(options, levels, from, true));
     const stats = await runEngine({
       options, plan, memory, store: run.store, record: run.record, source: null, rows: read, levels, from, make,
       signal: run.signal,

@@ -215,4 +215,31 @@ test('SIGKILL at random moments, then --resume: every level byte-identical to on
   assert.ok(unfinished >= 2, `only ${unfinished} of 4 runs were killed before level 0 was done`);
 });
 
+test('a write that fails in a coarser level, or in level 0 while the next parent row waits: exit 1 with --resume (no crash, no hang); --resume ends byte-identical', async () => {
+  const shape: Vec3 = [96, 96, 64];
+  const { file } = volume('uint16', shape, 13, 'F');
+  const args = ['convert', file, '', '--shape', shape.join(','), '--dtype', 'uint16', '--chunk', '16,16,8', '--ome', '--threads', '2'];
+  const at = (store: string) => args.map((a) => (a === '' ? store : a));
+  const reference = path.join(dir, 'fail-reference.zarr');
+  assert.is((await slabchunk(at(reference))).code, 0);
+  const final = (rel: string) => !rel.endsWith('.partial') && !rel.includes('lock');
+  // Level 1's chunk 1/1/2 (z, y, x), and level 0's row 5 (z = 5), the second of parent row 2's two rows, while row 6
+  // waits for parent row 2's buffer.
+  for (const key of ['1/c/2/1/1', '0/c/5/3/3']) {
+    const store = path.join(dir, `fail-${key.replaceAll('/', '-')}.zarr`);
+    fs.mkdirSync(path.join(store, key, 'in-the-way'), { recursive: true });
+    // --resume joins the folder that holds only the blocker (a fresh run refuses a non-empty folder).
+    const { exited } = spawnSlabchunk(at(store).concat('--resume'), { killAfterMs: 120_000 });
+    const end = await exited;
+    assert.is(end.signal, null, `${key}: the run hung and was killed`);
+    assert.is(end.code, 1, `${key}: ${end.stderr}`);
+    assert.match(end.stderr, new RegExp(`could not write ${key.split('/').slice(1).join('/')}[^]*rerun with --resume`), key);
+    assert.not.match(end.stderr, /\n\s+at /, `${key}: a stack trace`);
+    fs.rmSync(path.join(store, key), { recursive: true });
+    const resumed = await slabchunk(at(store).concat('--resume'));
+    assert.is(resumed.code, 0, `${key}: ${resumed.stderr}`);
+    assertSameTree(store, reference, final, key);
+  }
+});
+
 test.run();

@@ -97,15 +97,29 @@ export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, r
 
 /**
  * What the levels after `from` hold at most in a run that makes rows of them: one row each, and one slab of the level above
- * carried between rows where a level halves the slab axis.
+ * carried between rows where reduce tasks make a level that halves the slab axis (rows `readBack` from the store).
  */
-export function levelBytes(options: ResolvedConvertOptions, levels: readonly LevelSpec[], from: number): number {
+export function levelBytes(options: ResolvedConvertOptions, levels: readonly LevelSpec[], from: number, readBack: boolean): number {
   const layouts = levelLayouts(options, levels);
+  const fusable = fusableLevels(layouts, levels);
   let bytes = 0;
   for (let l = from + 1; l < levels.length; l++) {
-    bytes += rowBufferBytes(options, layouts[l]!.layout) + (layouts[l]!.rows.fz === 2 ? slabBytesOf(options, layouts[l - 1]!.layout) : 0);
+    const carried = layouts[l]!.rows.fz === 2 && (!fusable[l - 1] || (l - 1 === from && readBack));
+    bytes += rowBufferBytes(options, layouts[l]!.layout) + (carried ? slabBytesOf(options, layouts[l - 1]!.layout) : 0);
   }
   return bytes;
+}
+
+/**
+ * Per level: whether its chunks tile the next level's blocks (even along every halved axis), so its cut tasks
+ * can reduce each chunk as they cut it, and no slab is carried between rows.
+ */
+function fusableLevels(layouts: readonly { readonly layout: StoredLayout }[], levels: readonly LevelSpec[]): boolean[] {
+  return layouts.map(({ layout: l }, level) => {
+    if (level + 1 >= levels.length) return false;
+    const f = l.toFile(levels[level + 1]!.factor);
+    return l.file.chunk.every((c, a) => f[a] === 1 || c % 2 === 0);
+  });
 }
 
 const slabBytesOf = (options: ResolvedConvertOptions, layout: StoredLayout): number => layout.file.shape[0] * layout.file.shape[1] * bytesPerElement(options.dtype);
@@ -145,15 +159,7 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
   const depth = depthOf(options);
   const levels = levelLayouts(options, run.levels);
   const rowBuffers = Array.from({ length: memory.rowBuffers }, () => new RowBuffer(plan.slabBytes, plan.rowBytes / plan.slabBytes, undefined, 'shared'));
-  /**
-   * Per level: whether its chunks tile the next level's blocks (even along every halved axis), so its cut tasks
-   * can reduce each chunk as they cut it, and no slab is carried between rows.
-   */
-  const fusable = levels.map(({ layout: l }, level) => {
-    if (level + 1 >= levels.length) return false;
-    const f = l.toFile(run.levels[level + 1]!.factor);
-    return l.file.chunk.every((c, a) => f[a] === 1 || c % 2 === 0);
-  });
+  const fusable = fusableLevels(levels, run.levels);
   /** The levels after `from` that this run makes rows of: one row buffer each, and a carried slab where needed. */
   const uppers = levels.map(({ layout: l, rows }, level): Upper | null => {
     if (level <= from || !make[level]?.size) return null;
@@ -248,7 +254,8 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       const up = uppers[level]!;
       const opened = up.chain.then(async () => {
         if (up.open === row) return;
-        await up.free;
+        // A failed run never releases the row that failed: the wait ends with the failure instead.
+        await Promise.race([up.free, pool.stopped]);
         up.open = row;
         up.received = 0;
         up.free = new Promise((resolve) => {
@@ -270,7 +277,8 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       up.open = null;
       const ready = rowReady(level + 1, parent, 0, true);
       track(ready);
-      up.release(ready);
+      // The row's failure is the run's (tracked above): the buffer is free once the row's work has ended either way.
+      up.release(ready.catch(() => undefined));
     };
 
     /**
