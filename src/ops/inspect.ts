@@ -10,22 +10,15 @@ import { openStore, type OpenedStore } from '../zarr/reader.ts';
 import { indexRange, readShardIndex, type IndexLocation } from '../zarr/shard.ts';
 import { FileSystemStore } from '../zarr/stores/filesystem.ts';
 
-export interface StoreInfo {
-  path: string;
-  format: 2 | 3;
+/** One array's geometry and what of it is on disk: what a store's report and each pyramid level's share. */
+export interface ArrayGeometry {
   /** Stored shape, slowest axis first. */
   shape: Vec3;
   /** The volume's shape `[X, Y, Z]` (the input's axes). */
   volumeShape: Vec3;
-  dimensionNames?: readonly string[];
-  dtype: DType;
   /** Chunk shape (inner chunk when sharded), slowest first. */
   chunks: Vec3;
   shard?: Vec3;
-  fill: number | bigint | boolean;
-  inputOrder: Order;
-  /** The codec chain as the metadata states it (v3 `codecs`, v2 `compressor`). */
-  codecs: unknown;
   /** Chunk files the grid has room for (shard files when sharded). */
   filesTotal: number;
   /** Chunk (or shard) files present; absent ones read as the fill value. */
@@ -33,41 +26,36 @@ export interface StoreInfo {
   /** Sharded stores: inner chunks the shards present hold, and room for in all. */
   innerChunksPresent?: number;
   innerChunksTotal?: number;
-  /** Bytes of every file in the store, metadata included. */
+  /** Bytes of every file of the store (of the level's array, for a level), metadata included. */
   bytesOnDisk: number;
   /** Chunk-rows (shard-rows) along the input's slowest axis marked done, when slabchunk's markers are present. */
   rowsDone?: number;
   rowsTotal: number;
+}
+
+export interface StoreInfo extends ArrayGeometry {
+  path: string;
+  format: 2 | 3;
+  dimensionNames?: readonly string[];
+  dtype: DType;
+  fill: number | bigint | boolean;
+  inputOrder: Order;
+  /** The codec chain as the metadata states it (v3 `codecs`, v2 `compressor`). */
+  codecs: unknown;
   /** The levels of an OME-Zarr pyramid; absent for a bare array. */
   pyramid?: PyramidInfo;
 }
 
 /** One level of a pyramid: its array's geometry and files, its place in the multiscale, and its rows done. */
-export interface LevelInfo {
+export interface LevelInfo extends ArrayGeometry {
   level: number;
   /** The level array's path (the group's path and the dataset's). */
   path: string;
-  /** Stored shape, slowest axis first. */
-  shape: Vec3;
-  /** The level's shape `[X, Y, Z]` (the input's axes). */
-  volumeShape: Vec3;
-  /** Chunk shape (inner chunk when sharded), slowest first. */
-  chunks: Vec3;
-  shard?: Vec3;
   /** Scale and translation as the multiscale states them: the axes' order, slowest first. */
   scale: Vec3;
   translation?: Vec3;
   /** Reduction from the previous level per axis, slowest first (`[1, 1, 1]` for level 0). */
   factor: Vec3;
-  filesTotal: number;
-  filesPresent: number;
-  innerChunksPresent?: number;
-  innerChunksTotal?: number;
-  /** Bytes of the level array's files, its metadata included. */
-  bytesOnDisk: number;
-  /** Rows marked done, when the store carries slabchunk's job record or markers. */
-  rowsDone?: number;
-  rowsTotal: number;
   /** Fewer rows marked done than the level has. */
   unfinished: boolean;
 }
@@ -170,22 +158,15 @@ async function arrayFiles(store: OpenedStore, dir: string): Promise<ArrayFiles> 
   return files;
 }
 
-/** The fields every report shares: one array's geometry, codecs, files and rows done, at `at`. */
-function arrayInfo(store: OpenedStore, at: string, files: ArrayFiles, rowsDone: number | undefined): StoreInfo {
+/** One array's geometry, and its files and rows done as counted. */
+function geometryOf(store: OpenedStore, files: ArrayFiles, rowsDone: number | undefined): ArrayGeometry {
   const { layout } = store;
   const { stored, file } = layout;
   return {
-    path: at,
-    format: store.format,
     shape: stored.shape,
     volumeShape: layout.shape,
-    ...(store.dimensionNames ? { dimensionNames: store.dimensionNames } : {}),
-    dtype: store.dtype,
     chunks: stored.chunks,
     ...(stored.shard ? { shard: stored.shard } : {}),
-    fill: store.fill,
-    inputOrder: layout.inputOrder,
-    codecs: store.format === 3 ? store.metadata.codecs : { compressor: store.metadata.compressor, filters: store.metadata.filters },
     filesTotal: product(file.fileGrid),
     filesPresent: files.filesPresent,
     ...(stored.shard ? { innerChunksPresent: files.innerChunksPresent, innerChunksTotal: product(file.grid) } : {}),
@@ -195,27 +176,30 @@ function arrayInfo(store: OpenedStore, at: string, files: ArrayFiles, rowsDone: 
   };
 }
 
+/** A store's report: its (level 0's) array's geometry, codecs, files and rows done, at `at`. */
+function arrayInfo(store: OpenedStore, at: string, files: ArrayFiles, rowsDone: number | undefined): StoreInfo {
+  return {
+    path: at,
+    format: store.format,
+    ...(store.dimensionNames ? { dimensionNames: store.dimensionNames } : {}),
+    dtype: store.dtype,
+    fill: store.fill,
+    inputOrder: store.layout.inputOrder,
+    codecs: store.format === 3 ? store.metadata.codecs : { compressor: store.metadata.compressor, filters: store.metadata.filters },
+    ...geometryOf(store, files, rowsDone),
+  };
+}
+
 function levelInfo(level: OpenedLevel, files: ArrayFiles, rowsDone: number | undefined): LevelInfo {
   const { store } = level;
-  const { layout } = store;
-  const { stored, file } = layout;
   return {
     level: level.level,
     path: store.path,
-    shape: stored.shape,
-    volumeShape: layout.shape,
-    chunks: stored.chunks,
-    ...(stored.shard ? { shard: stored.shard } : {}),
     scale: level.scale,
     ...(level.translation ? { translation: level.translation } : {}),
     factor: level.factor,
-    filesTotal: product(file.fileGrid),
-    filesPresent: files.filesPresent,
-    ...(stored.shard ? { innerChunksPresent: files.innerChunksPresent, innerChunksTotal: product(file.grid) } : {}),
-    bytesOnDisk: files.bytesOnDisk,
-    ...(rowsDone !== undefined ? { rowsDone } : {}),
-    rowsTotal: layout.rowsTotal,
-    unfinished: rowsDone !== undefined && rowsDone < layout.rowsTotal,
+    ...geometryOf(store, files, rowsDone),
+    unfinished: rowsDone !== undefined && rowsDone < store.layout.rowsTotal,
   };
 }
 
