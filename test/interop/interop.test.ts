@@ -18,7 +18,7 @@ import { ZarrSink } from '../../src/zarr/sink.ts';
 import { resolveSinkOptions } from '../../src/zarr/sink-options.ts';
 import { convert } from '../../src/ops/convert.ts';
 import { SETUP_HINT, tensorstorePython, zarr2Python } from '../../bench/lib/python.ts';
-import { readBack, type Result } from '../lib/peers.ts';
+import { readBack, writeBatch, type Result } from '../lib/peers.ts';
 import { volumeBuffer } from '../../bench/lib/volume.ts';
 
 interface Case {
@@ -174,13 +174,8 @@ test.before(async () => {
     flipped.push({ name: c.name, format, store, key: relative(store, victim) });
     jobs.push({ store, raw, shape: c.shape, dtype: c.dtype, order: c.order, format });
   }
-  const batch = async (name: string, list: typeof jobs) => {
-    const file = join(dir, `${name}.json`);
-    await writeFile(file, JSON.stringify(list));
-    return file;
-  };
-  if (tensorstore) results.tensorstore = await readBack(tensorstore, 'tensorstore', await batch('ts', jobs));
-  if (zarr2) results.zarr = await readBack(zarr2, 'zarr', await batch('zarr', jobs.filter((j) => j.format === 2)));
+  if (tensorstore) results.tensorstore = await readBack(tensorstore, 'tensorstore', await writeBatch(dir, 'ts', jobs));
+  if (zarr2) results.zarr = await readBack(zarr2, 'zarr', await writeBatch(dir, 'zarr', jobs.filter((j) => j.format === 2)));
 });
 
 test.after(async () => {

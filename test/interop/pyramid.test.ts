@@ -14,7 +14,7 @@ import type { DownsampleMethod } from '../../src/core/downsample.ts';
 import type { Order, Vec3 } from '../../src/core/geometry.ts';
 import { convert } from '../../src/ops/convert.ts';
 import { reference, values, type V } from '../lib/downsample-reference.ts';
-import { readBack, type Result } from '../lib/peers.ts';
+import { readBack, writeBatch, type Result } from '../lib/peers.ts';
 
 interface Case { name: string; shape: Vec3; chunk: Vec3; shard?: Vec3; dtype: DType; method: DownsampleMethod; order: Order; format: 2 | 3; voxel: Vec3 }
 
@@ -72,13 +72,8 @@ test.before(async () => {
     }
     levelsOf.set(c, stores);
   }
-  const batch = async (name: string, list: typeof jobs) => {
-    const file = join(dir, `${name}.json`);
-    await writeFile(file, JSON.stringify(list));
-    return file;
-  };
-  if (tensorstore) results.tensorstore = await readBack(tensorstore, 'tensorstore', await batch('ts', jobs));
-  if (zarr2) results.zarr = await readBack(zarr2, 'zarr', await batch('zarr', jobs.filter((j) => j.format === 2)));
+  if (tensorstore) results.tensorstore = await readBack(tensorstore, 'tensorstore', await writeBatch(dir, 'ts', jobs));
+  if (zarr2) results.zarr = await readBack(zarr2, 'zarr', await writeBatch(dir, 'zarr', jobs.filter((j) => j.format === 2)));
 });
 
 test.after(async () => {

@@ -1,5 +1,6 @@
 /** The independent Zarr readers (tensorstore, zarr-python 2) run over many stores at once: bench/peers/read_compare.py. */
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PEERS } from '../../bench/lib/python.ts';
 
@@ -17,3 +18,10 @@ export function readBack(python: string, reader: 'tensorstore' | 'zarr', batchFi
   });
 }
 
+
+/** Writes the list of stores `read_compare.py --batch` reads to `dir/name.json`; its path. */
+export async function writeBatch(dir: string, name: string, list: readonly object[]): Promise<string> {
+  const file = join(dir, `${name}.json`);
+  await writeFile(file, JSON.stringify(list));
+  return file;
+}
