@@ -202,7 +202,8 @@ export async function prepareConvert(input: string | Readable, output: string, o
         };
         // The workers write chunks only: the store is readied here, as the ZarrSink readies its own (codecs load
         // first: one that cannot must fail before --overwrite clears the old store).
-        for (const spec of levels) await loadSinkCodecs(sinkOptionsOf(levelOptions(opts, spec), layouts[spec.level]!.layout, job));
+        // Every level has level 0's codec and dtype: loading it once checks them all.
+        await loadSinkCodecs(sinkOptions);
         await readyStore(store, target.docs, sinkOptions, true);
         prepared = true;
         const make = rowsToMake(layouts.map((l) => l.rows), 0, todo, done);
