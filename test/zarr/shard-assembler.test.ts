@@ -1,12 +1,16 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Vec3 } from '../../src/core/geometry.ts';
 import { storedLayout } from '../../src/core/layout.ts';
 import { RowMarkers } from '../../src/zarr/markers.ts';
 import { readShardIndex, indexRange } from '../../src/zarr/shard.ts';
 import { ShardAssembler } from '../../src/zarr/shard-assembler.ts';
+import { FileSystemStore } from '../../src/zarr/stores/filesystem.ts';
 import type { Store } from '../../src/zarr/stores/types.ts';
+import { withOverrides } from '../lib/stores.ts';
 
 // 5×3×2 chunks of 2³ in shards of 2×2×2 chunks: shards at the far x and y edges hold fewer inner chunks.
 const layout = storedLayout({ shape: [10, 6, 4], chunk: [2, 2, 2], shard: [4, 4, 4], inputOrder: 'F' });
@@ -62,10 +66,9 @@ test('a shard whose every inner chunk is fill has no parts; a shard cut short st
 
 test('row markers: each row marked once, right after its last file, with rows interleaved', async () => {
   const written: string[] = [];
-  const store: Store = {
-    location: 'memory', get: async () => undefined, has: async () => false, list: async () => [],
-    set: async (key) => { written.push(key); },
-  };
+  const store: Store = withOverrides(new FileSystemStore(join(tmpdir(), 'slabchunk-never-written')), {
+    location: 'memory', set: async (key) => { written.push(key); },
+  });
   const tall = storedLayout({ shape: [10, 6, 8], chunk: [2, 2, 2], shard: [4, 4, 4], inputOrder: 'F' });
   const markers = new RowMarkers(store, tall);
   assert.is(tall.filesPerRow, 3 * 2);

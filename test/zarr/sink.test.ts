@@ -17,7 +17,7 @@ import { FileSystemStore } from '../../src/zarr/stores/filesystem.ts';
 import type { Store } from '../../src/zarr/stores/types.ts';
 import { ZarrSink } from '../../src/zarr/sink.ts';
 import { resolveSinkOptions, type ZarrSinkOptions } from '../../src/zarr/sink-options.ts';
-import { failingStore } from '../lib/stores.ts';
+import { failingStore, withOverrides } from '../lib/stores.ts';
 
 // ---- independent reference: volumes, chunks and keys computed per voxel here ----
 
@@ -369,11 +369,7 @@ test('at most `concurrency` chunks in flight, and the source is not drained ahea
   const dir = tempDir();
   const inner = new FileSystemStore(dir);
   let active = 0, maxActive = 0, done = 0, pulled = 0, maxAhead = 0;
-  const slow: Store = {
-    location: dir,
-    list: (prefix) => inner.list(prefix),
-    get: (k) => inner.get(k),
-    has: (k) => inner.has(k),
+  const slow: Store = withOverrides(inner, {
     async set(key, value) {
       active++;
       maxActive = Math.max(maxActive, active);
@@ -382,7 +378,7 @@ test('at most `concurrency` chunks in flight, and the source is not drained ahea
       active--;
       if (key.startsWith('c/')) done++;
     },
-  };
+  });
   async function* source() {
     for (const r of records) {
       pulled++;
