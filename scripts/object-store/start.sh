@@ -4,7 +4,8 @@
 # Swift and two runs never collide. Objects persist on disk. Installs Debian's swift packages and memcached
 # when missing (apt-get, root).
 #
-#   scripts/object-store/start.sh DIR     start in DIR (created); writes DIR/env (source it: AWS_ENDPOINT_URL=...)
+#   scripts/object-store/start.sh DIR     start in DIR (created); writes DIR/env (source it: AWS_ENDPOINT_URL=...);
+#                                         again after stop.sh: the same server, ports and data
 #   scripts/object-store/stop.sh DIR      stop what this started, by the pids in DIR/*.pid
 #
 # S3 credentials: access key `test:tester`, secret `testing`, region us-east-1, path-style addressing.
@@ -35,12 +36,20 @@ fi
 # From here on a failure stops whatever was already started.
 trap 'status=$?; [ $status -ne 0 ] && "$here/stop.sh" "$dir"; exit $status' EXIT
 
-# Free ports for memcached, the proxy and the three storage servers.
-read -r mc proxy object container account < <(/usr/bin/python3 -c '
+# Free ports for memcached, the proxy and the three storage servers. A restart in the same DIR (after stop.sh)
+# reuses them, so DIR/env and every client configured from it stay valid; the rings are then kept too.
+restart=false
+if [ -s "$dir/ports" ]; then
+  read -r mc proxy object container account <"$dir/ports"
+  restart=true
+else
+  read -r mc proxy object container account < <(/usr/bin/python3 -c '
 import socket
 socks = [socket.socket() for _ in range(5)]
 for s in socks: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in socks])')
+  echo "$mc $proxy $object $container $account" >"$dir/ports"
+fi
 user=$(id -un)
 
 cat >"$dir/etc/swift.conf" <<CONF
@@ -133,6 +142,7 @@ CONF
 # One replica, one device, one partition power small enough to build instantly.
 for ring in object:$object container:$container account:$account; do
   name=${ring%%:*} port=${ring##*:}
+  $restart && [ -s "$dir/etc/$name.ring.gz" ] && continue
   (cd "$dir/etc" && swift-ring-builder "$name.builder" create 6 1 1 >/dev/null \
     && swift-ring-builder "$name.builder" add "r1z1-127.0.0.1:$port/d1" 1 >/dev/null \
     && swift-ring-builder "$name.builder" rebalance >/dev/null) || { log "could not build the $name ring"; exit 1; }
