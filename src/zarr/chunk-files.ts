@@ -57,7 +57,7 @@ export async function openChunkFiles(store: Store, options: ResolvedSinkOptions,
 export async function readyStore(store: Store, docs: Readonly<Record<string, string>>, options: { readonly join: boolean; readonly overwrite: boolean }, prepareFolder: boolean): Promise<void> {
   try {
     if (options.join) await checkJoinable(store, docs);
-    else if (prepareFolder) await prepareStoreDir(store.location, options.overwrite);
+    else if (prepareFolder) await prepareStoreDir(store, options.overwrite);
   } catch (error) {
     throw wrapError(error, 'EWRITE', `could not prepare ${store.location} for the store`);
   }

@@ -1,45 +1,34 @@
 /**
- * The output folder of a filesystem store: checked before anything is written (missing or empty; a Zarr store to
- * replace with `overwrite`; a store to join for parts and resumed runs), then prepared. A mistyped path never
- * deletes unrelated files, and a path that cannot be used is ESTORE naming it.
+ * The output location of a store, a folder or an object-store prefix alike: checked before anything is written
+ * (empty; a Zarr store to replace with `overwrite`; a store to join for parts and resumed runs), then prepared. A
+ * mistyped path never deletes unrelated files or objects, and a location that cannot be used is ESTORE naming it.
  */
-import { mkdir, readdir, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isMissing, messageOf, SlabchunkError } from '../../core/errors.ts';
+import { messageOf, SlabchunkError } from '../../core/errors.ts';
 import { SLABCHUNK_DIR, LOCK_NAME } from './lock.ts';
+import type { Store } from './types.ts';
 
-/** Files whose presence marks a directory as a Zarr node, so `--overwrite` may replace it. */
+/** Names whose presence marks a location as a Zarr node, so `--overwrite` may replace it. */
 const ZARR_MARKERS = ['zarr.json', '.zarray', '.zgroup', '.zattrs'];
 
-/** The entries of output folder `path` (none when it is missing); ESTORE when it is not a folder. */
-async function outputEntries(path: string): Promise<string[]> {
-  let info;
+/** The names directly in `store` (keys and folder-like prefixes; none when it is missing); ESTORE when it cannot be listed. */
+async function outputEntries(store: Store): Promise<string[]> {
   try {
-    info = await stat(path);
+    const [keys, folders] = await Promise.all([store.list(''), store.folders('')]);
+    return [...keys, ...folders];
   } catch (error) {
-    if (isMissing(error)) return [];
-    throw unusable(path, error);
+    throw new SlabchunkError('ESTORE', `cannot use ${store.location} as the output (${messageOf(error)}); choose another path`, { key: store.location, cause: error });
   }
-  if (!info.isDirectory()) throw new SlabchunkError('ESTORE', `${path} exists and is not a directory; choose another output path`, { key: path });
-  try {
-    return await readdir(path);
-  } catch (error) {
-    throw unusable(path, error);
-  }
-}
-
-function unusable(path: string, cause: unknown): SlabchunkError {
-  return new SlabchunkError('ESTORE', `cannot use ${path} as the output (${messageOf(cause)}); choose another path`, { key: path, cause });
 }
 
 /**
- * Checks, without changing anything, that `path` may receive a new store: it is missing or an empty
- * directory, or (only with `overwrite`) a Zarr store. Anything else is refused (ESTORE), so a mistyped path
- * never deletes unrelated files. Resolves with the entries to clear.
+ * Checks, without changing anything, that `store` may receive a new store: it is missing or empty, or (only with
+ * `overwrite`) a Zarr store. Anything else is refused (ESTORE), so a mistyped path never deletes unrelated files.
+ * Resolves with the entries to clear.
  */
-export async function checkStoreDir(path: string, overwrite: boolean): Promise<string[]> {
-  const entries = await outputEntries(path);
-  // Our own folder alone (a lock, markers of a store since deleted) holds no store: the folder counts as empty.
+export async function checkStoreDir(store: Store, overwrite: boolean): Promise<string[]> {
+  const entries = await outputEntries(store);
+  const path = store.location;
+  // Our own folder alone (a lock, markers of a store since deleted) holds no store: the location counts as empty.
   if (entries.every((e) => e === SLABCHUNK_DIR)) return entries;
   if (!overwrite) {
     throw new SlabchunkError('ESTORE', `${path} already exists and is not empty; pass --overwrite to replace it, or choose another path`, { key: path });
@@ -51,29 +40,30 @@ export async function checkStoreDir(path: string, overwrite: boolean): Promise<s
 }
 
 /**
- * Checks, without changing anything, that `path` may be joined by another part of the same job (or resumed):
- * missing, or a folder holding only what a Zarr store holds (metadata, chunk folders, hidden files such as
- * another part's temporaries or our markers). A folder of other files is refused (ESTORE).
+ * Checks, without changing anything, that `store` may be joined by another part of the same job (or resumed):
+ * missing, or holding only what a Zarr store holds (metadata, chunk folders, hidden names such as another part's
+ * temporaries or our markers). A location of other files is refused (ESTORE).
  */
-export async function checkJoinDir(path: string): Promise<void> {
-  const foreign = (await outputEntries(path)).filter((e) => !e.startsWith('.') && !ZARR_MARKERS.includes(e) && e !== 'c' && !/^\d+$/.test(e));
+export async function checkJoinDir(store: Store): Promise<void> {
+  const foreign = (await outputEntries(store)).filter((e) => !e.startsWith('.') && !ZARR_MARKERS.includes(e) && e !== 'c' && !/^\d+$/.test(e));
   if (foreign.length > 0) {
-    throw new SlabchunkError('ESTORE', `${path} holds files that are not part of a Zarr store (${foreign.slice(0, 3).join(', ')}); `
-      + 'give the store path every part shares', { key: path });
+    throw new SlabchunkError('ESTORE', `${store.location} holds files that are not part of a Zarr store (${foreign.slice(0, 3).join(', ')}); `
+      + 'give the store path every part shares', { key: store.location });
   }
 }
 
 /**
- * Makes `path` ready to receive a new store after {@link checkStoreDir}: creates it, or clears the old store. The
- * old store's row markers go first, so a clearing that fails half-way never leaves markers of rows whose chunks
- * are gone; the lock of the run doing the clearing stays.
+ * Makes `store` ready to receive a new store after {@link checkStoreDir}: clears the old store. The old store's row
+ * markers go first, so a clearing that fails half-way never leaves markers of rows whose chunks are gone; the lock
+ * of the run doing the clearing stays.
  */
-export async function prepareStoreDir(path: string, overwrite: boolean): Promise<void> {
-  const entries = await checkStoreDir(path, overwrite);
-  await mkdir(path, { recursive: true });
+export async function prepareStoreDir(store: Store, overwrite: boolean): Promise<void> {
+  const entries = await checkStoreDir(store, overwrite);
   if (entries.includes(SLABCHUNK_DIR)) {
-    const ours = join(path, SLABCHUNK_DIR);
-    for (const e of await readdir(ours)) if (e !== LOCK_NAME) await rm(join(ours, e), { recursive: true, force: true });
+    const ours = store.within(SLABCHUNK_DIR);
+    const [keys, folders] = await Promise.all([ours.list(''), ours.folders('')]);
+    await Promise.all([...keys.filter((k) => k !== LOCK_NAME).map((k) => ours.delete(k)), ...folders.map((f) => ours.deleteAll(f))]);
   }
-  await Promise.all(entries.filter((e) => e !== SLABCHUNK_DIR).map((e) => rm(join(path, e), { recursive: true, force: true })));
+  const keys = new Set(await store.list(''));
+  await Promise.all(entries.filter((e) => e !== SLABCHUNK_DIR).map((e) => (keys.has(e) ? store.delete(e) : store.deleteAll(e))));
 }

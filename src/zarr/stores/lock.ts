@@ -4,15 +4,14 @@
  * array job write side by side and take no lock; they only check that no whole-volume run holds one. A lock
  * whose process is gone (killed, the machine rebooted) is stale: `--resume` takes it over.
  *
- * The lock file is never seen half-written: it is written under a temporary name and hard-linked into place,
- * which fails when a lock exists. Taking over moves the stale file aside first, which only one run can do.
+ * The lock is created only where none exists (`Store.create`), whole. Taking over a stale one goes through a claim
+ * named after it, which only one run can create, so two runs taking over the same stale lock never both win.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { isMissing, messageOf, SlabchunkError } from '../../core/errors.ts';
+import { messageOf, SlabchunkError } from '../../core/errors.ts';
+import type { Store } from './types.ts';
 
 /** What a lock file says about the run holding it. */
 export interface LockHolder {
@@ -40,8 +39,6 @@ const NOBODY: LockHolder = { host: '?', boot: '', pid: 0, started: '?', token: '
 /** Tokens of the locks this process holds: its own pid is no proof that a lock naming it is live. */
 const held = new Set<string>();
 
-const lockPath = (root: string): string => join(root, LOCK_KEY);
-
 function bootId(): string {
   try {
     return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
@@ -59,17 +56,19 @@ function parse(text: string): LockHolder {
   }
 }
 
-/** Reads the lock of the store at `root` and judges its holder: `live` or `stale` on this host, `unknown` on another. */
-export async function readLock(root: string): Promise<LockState> {
-  const path = lockPath(root);
-  let text: string;
+/** Reads the lock of `store` and judges its holder: `live` or `stale` on this host, `unknown` on another. */
+export async function readLock(store: Store): Promise<LockState> {
+  const path = `${store.location}/${LOCK_KEY}`;
+  let bytes: Uint8Array | undefined;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await store.get(LOCK_KEY);
   } catch (error) {
-    if (isMissing(error) || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return { kind: 'none' };
+    // A file where the store's folder should be holds no lock; the output checks say what is wrong with it.
+    if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return { kind: 'none' };
     throw new SlabchunkError('ESTORE', `cannot read the lock ${path} (${messageOf(error)})`, { key: LOCK_KEY, cause: error });
   }
-  const holder = parse(text);
+  if (bytes === undefined) return { kind: 'none' };
+  const holder = parse(Buffer.from(bytes).toString('utf8'));
   if (holder === NOBODY) return { kind: 'stale', holder, path };
   if (holder.host !== hostname()) return { kind: 'unknown', holder, path };
   return { kind: isLive(holder) ? 'live' : 'stale', holder, path };
@@ -95,14 +94,15 @@ function busy(root: string, holder?: LockHolder): SlabchunkError {
 }
 
 /**
- * Checks, without changing anything, that a run may write the store at `root`: ESTORE when another run holds
- * its lock. A stale lock is no obstacle when `takeOver` (`--resume`, `--overwrite`, a part); the note saying it
- * will be taken over is returned for the caller to show.
+ * Checks, without changing anything, that a run may write `store`: ESTORE when another run holds its lock. A stale
+ * lock is no obstacle when `takeOver` (`--resume`, `--overwrite`, a part); the note saying it will be taken over
+ * is returned for the caller to show.
  */
-export async function checkLock(root: string, takeOver: boolean): Promise<string | undefined> {
-  const state = await readLock(root);
+export async function checkLock(store: Store, takeOver: boolean): Promise<string | undefined> {
+  const state = await readLock(store);
   if (state.kind === 'none') return undefined;
   const { holder, path } = state;
+  const root = store.location;
   if (state.kind === 'live') throw busy(root, holder);
   if (state.kind === 'unknown') {
     throw new SlabchunkError('ESTORE', `${root} is locked by a slabchunk run on another machine (${describe(holder)}), which cannot `
@@ -121,65 +121,40 @@ export interface HeldLock {
 }
 
 /**
- * Takes the lock of the store at `root` after {@link checkLock}: creates it, or replaces a stale one. ESTORE when
- * another run holds it (it took it, or took over the same stale lock, in between).
+ * Takes the lock of `store` after {@link checkLock}: creates it, or replaces a stale one. ESTORE when another run
+ * holds it (it took it, or took over the same stale lock, in between).
  */
-export async function takeLock(root: string): Promise<HeldLock> {
-  const path = lockPath(root);
-  const dir = join(root, SLABCHUNK_DIR);
+export async function takeLock(store: Store): Promise<HeldLock> {
+  const root = store.location;
   const holder: LockHolder = { host: hostname(), boot: bootId(), pid: process.pid, started: new Date().toISOString(), token: randomBytes(8).toString('hex') };
-  await mkdir(dir, { recursive: true });
-  const temp = join(dir, `.lock.${holder.token}.partial`);
-  await writeFile(temp, `${JSON.stringify(holder)}\n`);
-  try {
-    // A released or moved-aside lock makes room between two tries; a third would be a run taking it every time.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await linkOrCreate(temp, path);
-        held.add(holder.token);
-        return { release: () => release(path, holder.token) };
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      }
-      const state = await readLock(root);
-      if (state.kind === 'none') continue;
-      if (state.kind !== 'stale') throw busy(root, state.holder);
-      const aside = join(dir, `.lock.${holder.token}.stale`);
-      try {
-        await rename(path, aside);
-      } catch (error) {
-        if (isMissing(error)) continue;
-        throw error;
-      }
-      // Another run may have taken the stale lock over between our read and our move: its live lock is what we
-      // moved, and it goes back.
-      const moved = parse(await readFile(aside, 'utf8').catch(() => ''));
-      if (moved.token !== state.holder.token) {
-        await link(aside, path).catch(() => undefined);
-        await rm(aside, { force: true });
-        throw busy(root, moved);
-      }
-      await rm(aside, { force: true });
+  const bytes = Buffer.from(`${JSON.stringify(holder)}\n`);
+  // A released or replaced stale lock makes room between two tries; a third would be a run taking it every time.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    if (await store.create(LOCK_KEY, bytes)) {
+      held.add(holder.token);
+      return { release: () => release(store, holder.token) };
     }
-    throw busy(root);
-  } finally {
-    await rm(temp, { force: true });
+    const state = await readLock(store);
+    if (state.kind === 'none') continue;
+    if (state.kind !== 'stale') throw busy(root, state.holder);
+    // Only the run that creates the claim of this stale lock may delete it; any other finds the claim, or (once
+    // the claim is gone) a lock that is no longer the stale one.
+    const claim = `${SLABCHUNK_DIR}/lock.${state.holder.token || 'unreadable'}.claim`;
+    if (!(await store.create(claim, bytes))) throw busy(root);
+    try {
+      const now = await readLock(store);
+      if (now.kind !== 'none' && now.holder.token !== state.holder.token) throw busy(root, now.holder);
+      await store.delete(LOCK_KEY);
+    } finally {
+      await store.delete(claim).catch(() => undefined);
+    }
   }
+  throw busy(root);
 }
 
-/** Hard-links `temp` to `path` (EEXIST when it exists); where hard links are not supported, creates it exclusively. */
-async function linkOrCreate(temp: string, path: string): Promise<void> {
-  try {
-    await link(temp, path);
-  } catch (error) {
-    if (!['EPERM', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-    await writeFile(path, await readFile(temp), { flag: 'wx' });
-  }
-}
-
-async function release(path: string, token: string): Promise<void> {
+async function release(store: Store, token: string): Promise<void> {
   held.delete(token);
-  const text = await readFile(path, 'utf8').catch(() => '');
-  // A lock that cannot be removed (a read-only or vanished folder) is left stale, for --resume.
-  if (parse(text).token === token) await rm(path, { force: true }).catch(() => undefined);
+  const bytes = await store.get(LOCK_KEY).catch(() => undefined);
+  // A lock that cannot be removed (a read-only folder, an unreachable server) is left stale, for --resume.
+  if (bytes && parse(Buffer.from(bytes).toString('utf8')).token === token) await store.delete(LOCK_KEY).catch(() => undefined);
 }
