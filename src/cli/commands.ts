@@ -19,31 +19,31 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   info: {
     args: ['store'],
     summary: 'shape, dtype, chunks, codecs, chunks present, bytes on disk, rows done',
-    options: ['json'],
+    options: ['s3Endpoint', 'json'],
     load: async () => (await import('./commands/info.ts')).infoCommand,
   },
   verify: {
     args: ['input|-', 'store'],
     summary: 're-read both and name every chunk that differs (geometry comes from the store)',
-    options: ['endian', 'header', 'channel', 'time', 'json', ...PROGRESS],
+    options: ['endian', 'header', 'channel', 'time', 's3Endpoint', 'json', ...PROGRESS],
     load: async () => (await import('./commands/verify.ts')).verifyCommand,
   },
   export: {
     args: ['store', 'output|-'],
     summary: 'the store back out as raw slabs (the inverse of convert)',
-    options: ['level', ...PROGRESS],
+    options: ['level', 's3Endpoint', ...PROGRESS],
     load: async () => (await import('./commands/export.ts')).exportCommand,
   },
   finish: {
     args: ['store'],
     summary: 'write the pyramid levels the parts of a split job could not (reads the finest level every part finished)',
-    options: ['threads', 'maxMemory', 'concurrency', 'fsync', 'json'],
+    options: ['threads', 'maxMemory', 'concurrency', 'fsync', 's3Endpoint', 'json'],
     load: async () => (await import('./commands/finish.ts')).finishCommand,
   },
   view: {
     args: ['store'],
     summary: 'serve the store and a neuroglancer viewer on 127.0.0.1 and print the URL',
-    options: ['port', 'noOpen'],
+    options: ['port', 'noOpen', 's3Endpoint'],
     load: async () => (await import('./commands/view.ts')).viewCommand,
   },
 };

@@ -4,15 +4,24 @@ import type { Readable } from 'node:stream';
 import { invalid } from '../core/errors.ts';
 import { describeHdf5, isHdf5File, splitDatasetPath } from './hdf5.ts';
 import { openRawInput, unreadableInput } from './raw.ts';
+import { isS3Url } from '../zarr/stores/s3.ts';
+import { openS3Input } from './s3.ts';
 import { describeTiffFile, describeTiffFolder, isTiffMagic, looksLikeTiff } from './tiff.ts';
 import type { DescribedInput, PlaneSelection, VolumeGeometry, VolumeInput } from './types.ts';
 
 export type { DescribedInput, PlaneSelection, VolumeGeometry, VolumeInput } from './types.ts';
 
-/** Checks a raw `input` against the volume's geometry (EINVALID / ESIZE, the caller's to fix) before anything is read. */
-export function openInput(input: string | Readable, geometry: VolumeGeometry): Promise<VolumeInput> {
+/**
+ * Checks a raw `input` — a file, `-`, a stream, or an `s3://` object (read with ranged GETs, through `s3Endpoint`
+ * when given) — against the volume's geometry (EINVALID / ESIZE, the caller's to fix) before anything is read.
+ */
+export function openInput(input: string | Readable, geometry: VolumeGeometry & { readonly s3Endpoint?: string | undefined }): Promise<VolumeInput> {
+  if (typeof input === 'string' && isS3Url(input)) return openS3Input(input, geometry, geometry.s3Endpoint ? { endpoint: geometry.s3Endpoint } : {});
   return openRawInput(input, geometry);
 }
+
+/** TIFF and HDF5 files are read with many small positioned reads: from object storage they must be copied down first. */
+const LOCAL_FORMATS = /\.(tiff?|btf|tf2|tf8|h5|hdf5|he5|nc)$|\.(h5|hdf5):\//i;
 
 /**
  * What a self-describing input holds — a folder or glob of TIFF slices, a (Big/OME-)TIFF file, an HDF5 dataset
@@ -25,6 +34,10 @@ export async function describeInput(input: string | Readable, selection: PlaneSe
     if (value !== undefined && !(Number.isSafeInteger(value) && value >= 0)) throw invalid(`--${key} must be an integer ≥ 0. Got: ${String(value)}`);
   }
   if (typeof input !== 'string' || input === '-') return undefined;
+  if (isS3Url(input)) {
+    if (LOCAL_FORMATS.test(input)) throw invalid(`${input} looks like a TIFF or HDF5 file; only raw volumes are read from object storage: copy it to a local disk first (e.g. \`aws s3 cp\`) and convert the copy`);
+    return undefined;
+  }
   let stat: fs.Stats;
   try {
     stat = fs.statSync(input);

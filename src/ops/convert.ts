@@ -4,7 +4,6 @@
  * by the option table; the plan and the sink config are projections of them.
  */
 import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { invalid, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
 import { describeInput, openInput, type DescribedInput } from '../input/index.ts';
@@ -15,7 +14,8 @@ import { loadSinkCodecs, readyStore } from '../zarr/chunk-files.ts';
 import { checkJoinable } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
 import { sinkOptionsOf } from '../zarr/sink-options.ts';
-import { FileSystemStore, removeTempFiles } from '../zarr/stores/filesystem.ts';
+import { isRemote, storeAt } from '../zarr/stores/open.ts';
+import type { Store } from '../zarr/stores/types.ts';
 import { checkJoinDir, checkStoreDir } from '../zarr/stores/folder.ts';
 import { checkLock, takeLock, type HeldLock } from '../zarr/stores/lock.ts';
 import { levelBytes, planEngine, runEngine, type EngineReport, type EngineStats } from './engine/engine.ts';
@@ -141,22 +141,22 @@ export async function prepareConvert(input: string | Readable, output: string, o
   // whole rows of its coarsest level that still gives each part some, so each completes the levels up to it.
   const rows = opts.part ? alignedPartRows(layouts.map((l) => l.rows), opts.part.index, opts.part.count) : ([0, layout.rowsTotal] as const);
 
-  const memory = planEngine(opts, plan, rows[1] - rows[0], described?.input.slabs, levelBytes(opts, levels, 0, false));
+  const memory = planEngine(opts, plan, rows[1] - rows[0], described?.input.slabs, levelBytes(opts, levels, 0, false), isRemote(output));
   const source = described?.input ?? await openInput(input, opts);
   if (join && !source.seekable) {
     throw new SlabchunkError('EINVALID', `--part and --resume read byte ranges of the input, so it must be a regular file, not ${typeof input === 'string' && input !== '-' ? `${input} (a pipe or device)` : 'standard input or a stream'}`);
   }
-  const store = new FileSystemStore(output, { fsync: opts.fsync });
+  const store = storeAt(output, opts);
   // Parts share the store and take no lock; a whole-volume run may take over a stale one only to resume or replace.
-  const lockNote = await checkLock(output, opts.part !== undefined || opts.resume || opts.overwrite);
+  const lockNote = await checkLock(store, opts.part !== undefined || opts.resume || opts.overwrite);
   const notes = [
     ...described?.notes ?? [], ...chunkingNotes(described, layout.slabsOf(0, 1)[1]), ...(target.note ? [target.note] : []),
     ...(lockNote && !opts.part ? [lockNote] : []),
   ];
   if (join) {
-    await checkJoinDir(output);
+    await checkJoinDir(store);
     await checkJoinable(store, target.docs);
-  } else await checkStoreDir(output, opts.overwrite);
+  } else await checkStoreDir(store, opts.overwrite);
 
   return {
     options: opts,
@@ -169,7 +169,8 @@ export async function prepareConvert(input: string | Readable, output: string, o
     ...(described ? { described } : {}),
     levels,
     async run() {
-      const before = await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
+      // A folder this run creates is removed whole if the run finishes nothing; an object store has no folders.
+      const before = isRemote(output) ? 'folder' : await fsp.readdir(output).then(() => 'folder' as const, () => 'missing' as const);
       const started = process.hrtime.bigint();
       let bytesIn = 0;
       let rowsSkipped = 0;
@@ -179,13 +180,13 @@ export async function prepareConvert(input: string | Readable, output: string, o
       let prepared = false;
       try {
         // The lock comes first: nothing of the store is removed or rewritten by a run that does not hold it.
-        if (!opts.part) lock = await takeLock(output);
+        if (!opts.part) lock = await takeLock(store);
         let done = levels.map(() => new Set<number>());
         if (opts.resume) {
           try {
             done = await Promise.all(levels.map((_, l) => readRowMarkers(store, l)));
             // A killed run may have left temporaries; with parts, other writers may be using theirs.
-            if (!opts.part) await removeTempFiles(output);
+            if (!opts.part) await store.removeTemporaries();
           } catch (error) {
             throw wrapError(error, 'EREAD', `could not read what an earlier run left in ${output}`);
           }
@@ -232,12 +233,12 @@ export async function prepareConvert(input: string | Readable, output: string, o
         });
         const resume = interrupted ? 'rerun with --resume to continue' : 'once the cause is fixed, rerun with --resume to continue';
         // A part's neighbours are writing temporaries of their own; theirs look the same.
-        if (!opts.part) await removeTempFiles(output).catch(() => 0);
+        if (!opts.part) await store.removeTemporaries().catch(() => 0);
         // Before the store was readied, its markers are an old store's (or half-cleared by --overwrite).
         const finished = prepared || join ? await readRowMarkers(store).then((marked) => marked.size, (cause: unknown) => messageOf(cause)) : 0;
         if (typeof finished === 'string') return outcome(`its finished rows could not be counted (${finished}), so ${output} is kept; ${resume}`, true);
         if (join || finished > 0) return outcome(`${finished} of ${layout.rowsTotal} rows of ${output} are finished and kept; ${resume}`, true);
-        await removeUnfinished(output, before, failure);
+        await removeUnfinished(store, before, failure);
         return outcome(`no row was finished, so nothing is kept${opts.overwrite ? ` (the store that was at ${output} had been removed by --overwrite)` : ''}`, false);
       }
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -272,10 +273,11 @@ export async function prepareConvert(input: string | Readable, output: string, o
  * Removes what a failed fresh run created: the folder it made, or what it put in an empty one. If that fails
  * too, the error says so, so the user knows a partial store is left.
  */
-async function removeUnfinished(output: string, before: 'folder' | 'missing', failure: SlabchunkError): Promise<void> {
+async function removeUnfinished(store: Store, before: 'folder' | 'missing', failure: SlabchunkError): Promise<void> {
+  const output = store.location;
   try {
+    await store.deleteAll('');
     if (before === 'missing') await fsp.rm(output, { recursive: true, force: true });
-    else for (const entry of await fsp.readdir(output)) await fsp.rm(path.join(output, entry), { recursive: true, force: true });
   } catch (cause) {
     throw new SlabchunkError(failure.code, `${failure.message}; and the unfinished store at ${output} could not be removed (${messageOf(cause)}): delete it by hand`, {
       cause: failure, ...(failure.key !== undefined ? { key: failure.key } : {}),
@@ -346,7 +348,7 @@ function rawOptions(options: ConvertOptions): ConvertOptions {
 }
 
 /** The levels with rows not marked done. */
-async function unfinishedLevels(store: FileSystemStore, layouts: readonly { readonly layout: { readonly rowsTotal: number } }[]): Promise<number[]> {
+async function unfinishedLevels(store: Store, layouts: readonly { readonly layout: { readonly rowsTotal: number } }[]): Promise<number[]> {
   const left: number[] = [];
   for (let l = 0; l < layouts.length; l++) if ((await readRowMarkers(store, l)).size < layouts[l]!.layout.rowsTotal) left.push(l);
   return left;

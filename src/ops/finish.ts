@@ -3,14 +3,13 @@
  * job, a resumed run) are made from the level before them, read back from the store. Level by level, only the rows
  * of the finer level that the missing rows need are read.
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
-import { isMissing, messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
+import { messageOf, SlabchunkError, wrapError } from '../core/errors.ts';
 import { chunkerPlanOf } from '../stream/plan.ts';
 import { emptyStats, type SinkStats } from '../zarr/chunk-files.ts';
 import { checkJoinable } from '../zarr/join.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
-import { FileSystemStore } from '../zarr/stores/filesystem.ts';
+import { isRemote, storeAt } from '../zarr/stores/open.ts';
+import type { Store } from '../zarr/stores/types.ts';
 import { takeLock } from '../zarr/stores/lock.ts';
 import { levelBytes, planEngine, runEngine, type EngineStats } from './engine/engine.ts';
 import { levelLayouts, levelOptions, rowsToMake, rowsToRead, type LevelSpec } from './levels.ts';
@@ -40,7 +39,7 @@ export async function finishLevels(run: FinishRun): Promise<FinishStats> {
   const { options, levels } = run;
   const layouts = levelLayouts(options, levels);
   const rows = layouts.map((l) => l.rows);
-  const store = new FileSystemStore(run.store, { fsync: options.fsync });
+  const store = storeAt(run.store, options);
   const totals = emptyStats();
   const rowsMade = levels.map(() => 0);
   const rowsRead = levels.map(() => 0);
@@ -51,7 +50,7 @@ export async function finishLevels(run: FinishRun): Promise<FinishStats> {
     if (!read) continue;
     const make = rowsToMake(rows, from, read, done);
     const plan = chunkerPlanOf(levelOptions(options, levels[from]!), layouts[from]!.layout);
-    const memory = planEngine(options, plan, read.length, undefined, levelBytes(options, levels, from, true));
+    const memory = planEngine(options, plan, read.length, undefined, levelBytes(options, levels, from, true), isRemote(run.store));
     const stats = await runEngine({
       options, plan, memory, store: run.store, record: run.record, source: null, rows: read, levels, from, make,
       signal: run.signal,
@@ -65,7 +64,7 @@ export async function finishLevels(run: FinishRun): Promise<FinishStats> {
 }
 
 /** Options of `finish`: how it runs; what it writes comes from the store's job record. */
-export type FinishOptions = Pick<ConvertOptions, 'threads' | 'maxMemory' | 'concurrency' | 'fsync'> & {
+export type FinishOptions = Pick<ConvertOptions, 'threads' | 'maxMemory' | 'concurrency' | 'fsync' | 's3Endpoint'> & {
   /** Aborting stops after the rows in flight; their markers are written, and `finish` again continues. */
   readonly signal?: AbortSignal;
 };
@@ -84,7 +83,7 @@ export interface FinishSummary extends FinishStats {
  */
 export async function finish(storePath: string, options: FinishOptions = {}): Promise<FinishSummary> {
   const started = process.hrtime.bigint();
-  const record = await readRecord(storePath);
+  const record = await readRecord(storeAt(storePath, options));
   const pyramid = record.pyramid as PyramidRecord | undefined;
   if (!pyramid) {
     throw new SlabchunkError('ESTORE', `${storePath} is not an OME-Zarr pyramid slabchunk wrote (its job record has no pyramid): finish is for stores converted with --ome`);
@@ -95,12 +94,13 @@ export async function finish(storePath: string, options: FinishOptions = {}): Pr
     ...(options.maxMemory !== undefined ? { maxMemory: options.maxMemory } : {}),
     ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
     ...(options.fsync !== undefined ? { fsync: options.fsync } : {}),
+    ...(options.s3Endpoint !== undefined ? { s3Endpoint: options.s3Endpoint } : {}),
   });
   const target = storeTarget(resolved, record);
-  const store = new FileSystemStore(storePath, { fsync: resolved.fsync });
+  const store = storeAt(storePath, resolved);
   // The documents this record makes must be the store's: a record edited by hand, or another version's, is refused.
   await checkJoinable(store, target.docs);
-  const lock = await takeLock(storePath);
+  const lock = await takeLock(store);
   try {
     // Temporaries are left alone: a part still writing coarser rows of its own (parts take no lock) owns some.
     const stats = await finishLevels({
@@ -116,17 +116,18 @@ export async function finish(storePath: string, options: FinishOptions = {}): Pr
 }
 
 /** The store's job record; ESTORE when there is none (not a store slabchunk wrote). */
-async function readRecord(storePath: string): Promise<Record<string, unknown>> {
-  const file = path.join(storePath, '.slabchunk', 'job.json');
-  let text: string;
+async function readRecord(store: Store): Promise<Record<string, unknown>> {
+  const key = '.slabchunk/job.json';
+  const file = `${store.location}/${key}`;
+  let bytes: Uint8Array | undefined;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    bytes = await store.get(key);
   } catch (error) {
-    if (isMissing(error)) throw new SlabchunkError('ESTORE', `${storePath} has no job record (.slabchunk/job.json): give the store slabchunk convert --ome wrote`);
     throw wrapError(error, 'EREAD', `could not read ${file}`);
   }
+  if (bytes === undefined) throw new SlabchunkError('ESTORE', `${store.location} has no job record (${key}): give the store slabchunk convert --ome wrote`);
   try {
-    return JSON.parse(text) as Record<string, unknown>;
+    return JSON.parse(Buffer.from(bytes).toString('utf8')) as Record<string, unknown>;
   } catch (cause) {
     throw new SlabchunkError('ESTORE', `${file} is not valid JSON (${messageOf(cause)})`, { cause });
   }

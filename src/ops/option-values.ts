@@ -92,3 +92,16 @@ export function parsePartValue(value: unknown, name: string): Part {
   }
   return checkPart(p.index, p.count, p.source ?? `${name} option`);
 }
+
+/** An http(s) URL (an endpoint); EINVALID naming the option otherwise. */
+export function parseUrl(value: unknown, name: string): string {
+  if (typeof value === 'string') {
+    try {
+      const url = new URL(value);
+      if (url.protocol === 'http:' || url.protocol === 'https:') return value;
+    } catch {
+      // Refused below with the option's name.
+    }
+  }
+  throw invalid(`--${name} must be an http:// or https:// URL, e.g. http://127.0.0.1:9000; got ${JSON.stringify(value)}`);
+}

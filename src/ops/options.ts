@@ -14,7 +14,7 @@ import { COMPRESSOR_GRAMMARS, checkCodecFits, parseCodec, type CodecSpec } from 
 import type { IndexLocation } from '../zarr/shard.ts';
 import { DOWNSAMPLE_METHODS, type DownsampleMethod } from '../core/downsample.ts';
 import { parseUnit, type SpaceUnit } from '../zarr/ome.ts';
-import { bool, int, levelCount, oneOf, positiveVec3, parseAttributes, parseCodecText, parseFill, parsePartValue, parseSize, vec3 } from './option-values.ts';
+import { bool, int, levelCount, oneOf, positiveVec3, parseAttributes, parseCodecText, parseFill, parsePartValue, parseSize, parseUrl, vec3 } from './option-values.ts';
 import type { Part } from './partition.ts';
 
 export type Endian = 'little' | 'big';
@@ -61,6 +61,11 @@ export interface ConvertOptions {
   maxRowBytes?: number;
   /** Flush every file to the disk before renaming it into place, so a power loss tears nothing. Default false. */
   fsync?: boolean;
+  /**
+   * S3 endpoint for `s3://` stores and inputs (an S3-compatible service: MinIO, Ceph, Swift, GCS), addressed
+   * path-style. Default: the SDK's (`AWS_ENDPOINT_URL`, a profile's `endpoint_url`), else AWS.
+   */
+  s3Endpoint?: string;
   /** Replace an existing Zarr store. Default false: a non-empty path is refused. */
   overwrite?: boolean;
   /** Extra attributes to store with the array. */
@@ -159,7 +164,11 @@ export const OPTIONS = {
     flag: 'fsync', doc: 'flush each file to the disk before renaming it into place: a power loss then tears nothing either (a crashed process never does); slower',
     defaultText: 'off', default: () => false, parse: bool,
   },
-  overwrite: { flag: 'overwrite', doc: 'replace an existing Zarr store (a non-Zarr folder is never deleted)', defaultText: 'off', default: () => false, parse: bool },
+  s3Endpoint: {
+    flag: 's3-endpoint', value: 'URL', doc: 'endpoint of an S3-compatible service for `s3://` stores and inputs, addressed path-style — see Object storage',
+    defaultText: '`AWS_ENDPOINT_URL`, else AWS', default: none, parse: parseUrl,
+  },
+  overwrite: { flag: 'overwrite', doc: 'replace an existing Zarr store (a folder or bucket prefix of other files is never deleted)', defaultText: 'off', default: () => false, parse: bool },
   attributes: { flag: 'attributes', value: 'JSON', doc: 'attributes to store with the array, a JSON object', defaultText: 'none', default: none, parse: parseAttributes },
   part: {
     flag: 'part', value: 'I/N', doc: 'convert part I (0-based) of N — see Scaling out', parse: parsePartValue, default: none,

@@ -13,7 +13,7 @@ import { emptyStats, openChunkFiles, type ChunkFiles, type SinkStats } from './c
 import { RowMarkers } from './markers.ts';
 import { ShardAssembler } from './shard-assembler.ts';
 import { isResolvedSinkOptions, resolveSinkOptions, type ResolvedSinkOptions, type ZarrSinkOptions } from './sink-options.ts';
-import { FileSystemStore } from './stores/filesystem.ts';
+import { storeAt } from './stores/open.ts';
 import type { Store } from './stores/types.ts';
 
 export type { SinkStats } from './chunk-files.ts';
@@ -41,7 +41,7 @@ export class ZarrSink extends Writable {
     super({ objectMode: true, highWaterMark: 1 });
     this.options = resolved;
     this.#ownsLocation = typeof target === 'string';
-    this.#store = typeof target === 'string' ? new FileSystemStore(target, { fsync: resolved.fsync }) : target;
+    this.#store = typeof target === 'string' ? storeAt(target, resolved) : target;
     this.path = this.#store.location;
     this.#pool = taskPool(resolved.concurrency, (error) => this.destroy(error as Error));
     this.#shards = resolved.layout.shard ? new ShardAssembler(resolved.layout, resolved.zarrFormat, resolved.shardIndex) : undefined;

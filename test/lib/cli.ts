@@ -22,11 +22,12 @@ export async function slabchunk(args: string[], options: { stdin?: Readable; env
 }
 
 /**
- * Runs `slabchunk ARGS` as a child process (from source, through tsx), collecting its stderr. `killAfterMs`
- * SIGKILLs a child a failed check left waiting on its input, so the test process can end.
+ * Runs `slabchunk ARGS` as a child process (from source, through tsx), collecting its stderr; `env` adds to the
+ * environment. `killAfterMs` SIGKILLs a child a failed check left waiting on its input, so the test process can end.
  */
-export function spawnSlabchunk(args: string[], options: { stdin?: 'ignore' | 'pipe'; killAfterMs?: number } = {}) {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'] });
+export function spawnSlabchunk(args: string[], options: { stdin?: 'ignore' | 'pipe'; killAfterMs?: number; env?: NodeJS.ProcessEnv } = {}) {
+  const env = options.env ? { ...process.env, ...options.env } : process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'], env });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => { stderr += b.toString(); });
   const deadline = options.killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), options.killAfterMs);

@@ -13,6 +13,7 @@ export async function finishCommand(parsed: ParsedArgs, io: CliIO): Promise<numb
     ...(values.maxMemory !== undefined ? { maxMemory: checkOption('maxMemory', values.maxMemory) } : {}),
     ...(values.concurrency !== undefined ? { concurrency: checkOption('concurrency', values.concurrency) } : {}),
     ...(values.fsync !== undefined ? { fsync: checkOption('fsync', values.fsync) } : {}),
+    ...(values.s3Endpoint !== undefined ? { s3Endpoint: checkOption('s3Endpoint', values.s3Endpoint) } : {}),
   };
   const signal = interruptSignal();
   try {

@@ -19,7 +19,8 @@ import { RowBuffer } from '../../stream/row-buffer.ts';
 import { emptyStats, type SinkStats } from '../../zarr/chunk-files.ts';
 import { checkUnchanged } from '../../input/identity.ts';
 import { markRowDone } from '../../zarr/markers.ts';
-import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
+import { storeAt } from '../../zarr/stores/open.ts';
+import { S3_MULTIPART_THRESHOLD, S3_PART_SIZE, S3_QUEUE_SIZE } from '../../zarr/stores/s3.ts';
 import type { ResolvedConvertOptions } from '../options.ts';
 import { threadCpuSeconds } from './cpu.ts';
 import { planMemory, type MemoryPlan } from './memory.ts';
@@ -85,13 +86,20 @@ function depthOf(options: ResolvedConvertOptions): number {
  * The row buffers and threads a run of `options` over `rows` rows gets within `maxMemory`; EINVALID (nothing
  * written yet) naming the budget that would fit. A second buffer is worth its first touch (page faults over all of
  * it, paid once) only when at least three rows take turns in the two: with two rows it would overlap one read.
+ * A `remote` store (an object store) adds each thread's upload buffers: a shard's joined body, or a multipart upload's parts.
  */
-export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number, slabs?: SlabSource, levelBytes = 0): MemoryPlan {
+export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number, slabs?: SlabSource, levelBytes = 0, remote = false): MemoryPlan {
   const chunkBytes = product(plan.chunk) * plan.elementSize;
+  // A file's encoded size is at most a little over its raw size. Above the multipart threshold it goes up in parts,
+  // each copied out of the file as it is sent; below it, a shard's parts are joined into one body.
+  const sharded = plan.layout.shard !== undefined;
+  const fileBytes = sharded ? plan.layout.chunksPerShard * chunkBytes : chunkBytes;
+  const uploadBytes = !remote ? 0 : fileBytes > S3_MULTIPART_THRESHOLD ? (S3_QUEUE_SIZE + 1) * S3_PART_SIZE : sharded ? fileBytes : 0;
   return planMemory({
     rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth: depthOf(options), maxMemory: options.maxMemory,
     rowBuffers: rows > 2 ? 2 : 1, readerBytes: slabs ? readerBytes(slabs) : 0, levelBytes,
     ...(plan.layout.shard ? { shardBytes: plan.layout.chunksPerShard * chunkBytes } : {}),
+    uploadBytes,
   });
 }
 
@@ -220,7 +228,7 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       cpu.reduce += reply.reduceSeconds;
       for (const k of ['chunksWritten', 'chunksSkipped', 'bytesStored', 'shardsWritten'] as const) stats[k] += reply.stats[k];
     };
-    const store = new FileSystemStore(run.store, { fsync: options.fsync });
+    const store = storeAt(run.store, options);
 
     /**
      * Row `row` of `level` is in its row buffer `buffer`: its chunks are cut and written (unless it was read back
@@ -295,7 +303,7 @@ export async function runEngine(run: EngineRun): Promise<EngineStats> {
       return reduced;
     };
 
-    stream = !input || input.file || input.slabs ? null : new StreamFiller(input, plan, rowBuffers, pool.stopped);
+    stream = !input || input.file || input.slabs ? null : new StreamFiller(input, plan, rowBuffers, pool.stopped, input.seekable ? rowRanges(layout, run.rows, plan.slabBytes) : null);
     const free = new Slots(rowBuffers.length);
     for (const row of run.rows) {
       const buffer = await free.take();
@@ -465,8 +473,13 @@ class Slots {
 
 /** Copies a stream's bytes into rows, in order; ESIZE when it carries fewer or more bytes than the volume. */
 class StreamFiller {
-  readonly #stream: Readable;
-  readonly #pieces: AsyncIterator<Buffer>;
+  readonly #source: VolumeInput;
+  /** Byte ranges still to read, after the current one (a seekable source); null: the whole stream is one. */
+  readonly #ranges: (readonly [number, number])[] | null;
+  #stream: Readable;
+  #pieces: AsyncIterator<Buffer>;
+  /** Bytes the current range has still to give (a seekable source). */
+  #rangeLeft = 0;
   readonly #plan: ChunkerPlan;
   readonly #rows: readonly RowBuffer[];
   readonly #name: string;
@@ -476,9 +489,17 @@ class StreamFiller {
   /** Rejects the read in progress: set while one waits. */
   #cancel: ((error: unknown) => void) | null = null;
 
-  /** `stopped` rejects when the run fails or is aborted: a stalled stream must not hold the run. */
-  constructor(source: VolumeInput, plan: ChunkerPlan, rows: readonly RowBuffer[], stopped: Promise<never>) {
-    this.#stream = source.read();
+  /**
+   * `stopped` rejects when the run fails or is aborted: a stalled stream must not hold the run. `ranges` are the
+   * byte ranges of the rows to read, in order, from a seekable source (an object in a bucket: one ranged GET each);
+   * null reads the whole stream.
+   */
+  constructor(source: VolumeInput, plan: ChunkerPlan, rows: readonly RowBuffer[], stopped: Promise<never>, ranges: (readonly [number, number])[] | null) {
+    this.#source = source;
+    this.#ranges = ranges && ranges.slice(1);
+    const first = ranges?.[0];
+    this.#stream = first ? source.read(first) : source.read();
+    this.#rangeLeft = first ? first[1] - first[0] : 0;
     this.#pieces = (this.#stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
     this.#plan = plan;
     this.#rows = rows;
@@ -511,9 +532,22 @@ class StreamFiller {
     }).finally(() => {
       this.#cancel = null;
     });
-    if (result.done) return null;
+    if (result.done) return this.#nextRange();
     this.#received += result.value.length;
+    this.#rangeLeft -= result.value.length;
     return result.value;
+  }
+
+  /** At the end of a range, the next one's first piece (null after the last); EREAD for a range that ended short. */
+  async #nextRange(): Promise<Buffer | null> {
+    if (!this.#ranges) return null;
+    if (this.#rangeLeft !== 0) throw new SlabchunkError('EREAD', `could not read ${this.#source.name}: a range ended ${this.#rangeLeft} bytes early (was the object changed?)`);
+    const range = this.#ranges.shift();
+    if (!range) return null;
+    this.#stream = this.#source.read(range);
+    this.#rangeLeft = range[1] - range[0];
+    this.#pieces = (this.#stream as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+    return this.#next();
   }
 
   /** Copies the next `bytes` of the stream into row buffer `buffer`. */
@@ -535,6 +569,17 @@ class StreamFiller {
       if (piece.length > 0) throw inputSizeError(this.#plan, this.#plan.inputBytes + piece.length);
     }
   }
+}
+
+/**
+ * The byte ranges of the volume's rows `rows`, one each: a GET per row, so no request stays open (and idle, while
+ * the row buffers are busy) long enough for a server to drop it.
+ */
+function rowRanges(layout: StoredLayout, rows: readonly number[], slabBytes: number): (readonly [number, number])[] {
+  return rows.map((row) => {
+    const [z0, z1] = layout.slabsOf(row, row + 1);
+    return [z0 * slabBytes, z1 * slabBytes] as const;
+  });
 }
 
 /** Idle workers of earlier runs, kept a while: a process converting many volumes starts its threads once. */

@@ -28,6 +28,11 @@ export interface MemoryNeeds {
   readonly readerBytes?: number;
   /** The pyramid's levels after the first: a row each and their carried slabs. Default 0. */
   readonly levelBytes?: number;
+  /**
+   * What one thread's upload of a file to an object store buffers beyond the file itself: a shard joined into one
+   * PUT's body, or the parts of a multipart upload in flight. Default 0 (a folder).
+   */
+  readonly uploadBytes?: number;
 }
 
 export interface MemoryPlan {
@@ -40,10 +45,10 @@ export interface MemoryPlan {
 
 /**
  * One thread's peak: its chunks in flight, each with its encoded copy, the next one being cut, its chunk of fill
- * value (what empty chunks are compared with) and the shard it is assembling.
+ * value (what empty chunks are compared with), the shard it is assembling and the parts of its upload in flight.
  */
 export function threadBytes(n: MemoryNeeds): number {
-  return THREAD_BYTES + (2 * n.depth + 2) * n.chunkBytes + 2 * (n.shardBytes ?? 0) + (n.readerBytes ?? 0);
+  return THREAD_BYTES + (2 * n.depth + 2) * n.chunkBytes + 2 * (n.shardBytes ?? 0) + (n.readerBytes ?? 0) + (n.uploadBytes ?? 0);
 }
 
 /**

@@ -5,7 +5,6 @@
  * inside a cut task up to `depth` chunks are in flight, so the cut of one overlaps the encode and write of others.
  * Workers outlive a run (a process converting many volumes starts them once): each run sends its job first.
  */
-import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { parentPort } from 'node:worker_threads';
@@ -24,7 +23,8 @@ import { ChunkFiles, emptyStats, loadSinkCodecs, type SinkStats } from '../../za
 import { openStore, readChunkBytes, type OpenedStore } from '../../zarr/reader.ts';
 import { ShardAssembler } from '../../zarr/shard-assembler.ts';
 import { sinkOptionsOf } from '../../zarr/sink-options.ts';
-import { FileSystemStore } from '../../zarr/stores/filesystem.ts';
+import { storeAt } from '../../zarr/stores/open.ts';
+import type { Store } from '../../zarr/stores/types.ts';
 import { threadCpuSeconds } from './cpu.ts';
 import { levelOptions, rowsOf, type LevelSpec } from '../levels.ts';
 import { PROBE_PEAK, PROBE_RUNNING, type CutTask, type EngineJob, type FillTask, type LoadTask, type ReduceTask, type Reply, type Task, type ToWorker } from './protocol.ts';
@@ -146,7 +146,7 @@ async function start(job: EngineJob): Promise<Run> {
     const bandSlabs = job.bandSlabs[spec.level]!;
     levels.push({
       spec, layout, plan,
-      files: new ChunkFiles(new FileSystemStore(path.join(job.store, spec.path), { fsync: options.fsync }), sink, await loadSinkCodecs(sink), { onEncode }),
+      files: new ChunkFiles(levelStore(job, spec.path), sink, await loadSinkCodecs(sink), { onEncode }),
       rows: (job.buffers[spec.level] ?? []).map((bands) => new RowBuffer(plan.slabBytes, bandSlabs * bands.length, bandSlabs * plan.slabBytes, bands)),
       carry: job.carries[spec.level] ? new Uint8Array(job.carries[spec.level]!) : null,
       factor: layout.toFile(spec.factor),
@@ -199,10 +199,16 @@ async function fill({ job, levels, elementSize, slabs }: Run, task: FillTask): P
   return emptyStats();
 }
 
+/** The store of the level at `path` (`''`: a bare array at the root). */
+function levelStore(job: EngineJob, path: string): Store {
+  const root = storeAt(job.store, job.options);
+  return path ? root.within(path) : root;
+}
+
 /** Reads chunks of a row of level `job.from` back from the store (absent ones are fill) into its row buffer. */
 async function load(run: Run, task: LoadTask): Promise<SinkStats> {
   const level = run.levels[run.job.from]!;
-  run.stored ??= openStore(path.join(run.job.store, level.spec.path));
+  run.stored ??= openStore(levelStore(run.job, level.spec.path));
   const stored = await run.stored;
   const cuts = cutsOf(run, run.job.from, task.row);
   const z0 = level.layout.slabsOf(task.row, task.row + 1)[0];
