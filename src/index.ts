@@ -8,7 +8,8 @@ export { Chunker, planChunker, type ChunkerOptions, type ChunkerPlan, type Edge,
 export { ZarrSink, type SinkStats } from './zarr/sink.ts';
 export { resolveSinkOptions, type ResolvedSinkOptions, type ZarrSinkOptions } from './zarr/sink-options.ts';
 export { FileSystemStore, type FileSystemStoreOptions } from './zarr/stores/filesystem.ts';
-export type { Store } from './zarr/stores/types.ts';
+export { S3Store, type S3StoreOptions } from './zarr/stores/s3.ts';
+export type { ByteRange, Store } from './zarr/stores/types.ts';
 export { convert, prepareConvert, type ConvertRunOptions, type PreparedConvert, type Progress, type Summary } from './ops/convert.ts';
 export { CONVERT_OPTIONS, type ConvertOptions, type ResolvedConvertOptions } from './ops/options.ts';
 export { inspectStore, type StoreInfo } from './ops/inspect.ts';

@@ -12,6 +12,7 @@ test('public exports of src/index.ts', () => {
     DOWNSAMPLE_METHODS: 'array',
     DTYPES: 'array',
     FileSystemStore: 'function',
+    S3Store: 'function',
     SlabchunkError: 'function',
     ZarrSink: 'function',
     bytesPerElement: 'function',

@@ -4,7 +4,7 @@ import { bytesPerElement } from '../core/dtype.ts';
 import { invalid, wrapError } from '../core/errors.ts';
 import { volumeBytes } from '../core/geometry.ts';
 import { openLevel } from '../zarr/pyramid-reader.ts';
-import type { OpenedStore } from '../zarr/reader.ts';
+import type { OpenedStore, StoreSource } from '../zarr/reader.ts';
 import { readSlabRows } from '../zarr/slab-rows.ts';
 import { resolveOption } from './options.ts';
 
@@ -13,29 +13,33 @@ export interface ExportOptions {
   concurrency?: number;
   /** The level of an OME-Zarr pyramid to write out: 0 (the default) is full resolution. A bare array has only level 0. */
   level?: number;
+  /** An S3-compatible service's endpoint for an `s3://` store. Default: the SDK's (`AWS_ENDPOINT_URL`), else AWS. */
+  s3Endpoint?: string;
   /** Called after each slab-row is written, with bytes out so far and in all. */
   onProgress?: (progress: { bytesOut: number; bytesTotal: number }) => void;
 }
 
 /**
- * Streams the array at `storePath` (or level `options.level` of the pyramid there) into `out` in C order of its
+ * Streams the array at `source` — a folder, an `s3://` URL, a {@link Store}, or an array already opened — (or
+ * level `options.level` of the pyramid there) into `out` in C order of its
  * stored axes — for a store slabchunk wrote, exactly the raw input (F input: Z-slabs, x fastest; C input: z
  * fastest), little-endian; for a pyramid level, that level's voxels in the same order.
  * Memory: one chunk-row (inner chunks when sharded), filled while the previous row is being written. Each row gets
  * a buffer of its own, since a stream may hand the very Buffer it was given to its consumer (a PassThrough does).
  * Resolves with the bytes written; `out` is ended. EINVALID, before `out` is touched, for a level the store lacks.
  */
-export async function exportStore(source: string | OpenedStore, out: Writable, options: ExportOptions = {}): Promise<number> {
+export async function exportStore(source: StoreSource | OpenedStore, out: Writable, options: ExportOptions = {}): Promise<number> {
   // An 'error' from `out` (a missing folder, a full disk) ends the export through its promise, never unhandled —
   // including one emitted while the store is still being opened.
   let failed: Error | undefined;
   const onError = (error: Error) => { failed ??= error; };
   out.on('error', onError);
   try {
-    if (typeof source !== 'string' && (options.level ?? 0) !== 0) {
+    if (isOpened(source) && (options.level ?? 0) !== 0) {
       throw invalid(`an opened array is one level; open level ${options.level} of the pyramid (openLevel) or pass the store's path`);
     }
-    return await exportTo(typeof source === 'string' ? await openLevel(source, options.level) : source, out, options, () => failed);
+    const store = isOpened(source) ? source : await openLevel(source, options.level, options);
+    return await exportTo(store, out, options, () => failed);
   } finally {
     out.off('error', onError);
   }
@@ -70,6 +74,8 @@ async function exportTo(store: OpenedStore, out: Writable, options: ExportOption
     throw wrapError(error, 'EWRITE', `could not export ${store.path}`);
   }
 }
+
+const isOpened = (source: StoreSource | OpenedStore): source is OpenedStore => typeof source !== 'string' && 'array' in source && 'layout' in source;
 
 /** Resolves once `out` has taken `piece` (its write callback), so the buffer may be reused. */
 function write(out: Writable, piece: Buffer): Promise<void> {

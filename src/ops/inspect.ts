@@ -1,14 +1,12 @@
 /** `inspectStore()`: what `slabchunk info` prints — geometry, codecs, and how much of the grid is on disk, per pyramid level. */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import type { DType } from '../core/dtype.ts';
 import { errorAt, SlabchunkError, wrapError } from '../core/errors.ts';
 import { product, type Order, type Vec3 } from '../core/geometry.ts';
 import { readRowMarkers } from '../zarr/markers.ts';
-import { finishHint, isGroup, openPyramid, rowsDoneByLevel, type OpenedLevel, type OpenedPyramid } from '../zarr/pyramid-reader.ts';
-import { openStore, type OpenedStore } from '../zarr/reader.ts';
-import { indexRange, readShardIndex, type IndexLocation } from '../zarr/shard.ts';
-import { FileSystemStore } from '../zarr/stores/filesystem.ts';
+import { finishHint, isGroupAt, openPyramidAt, rowsDoneByLevel, type OpenedLevel, type OpenedPyramid } from '../zarr/pyramid-reader.ts';
+import { locate, openArray, type OpenedStore, type ReadSettings, type StoreSource } from '../zarr/reader.ts';
+import { indexBytes, readShardIndex, type IndexLocation } from '../zarr/shard.ts';
+import type { Store } from '../zarr/stores/types.ts';
 
 /** One array's geometry and what of it is on disk: what a store's report and each pyramid level's share. */
 export interface ArrayGeometry {
@@ -26,7 +24,9 @@ export interface ArrayGeometry {
   /** Sharded stores: inner chunks the shards present hold, and room for in all. */
   innerChunksPresent?: number;
   innerChunksTotal?: number;
-  /** Bytes of every file of the store (of the level's array, for a level), metadata included. */
+  /**
+   * Bytes of every file (object) of the store (of the level's array, for a level), metadata included.
+   */
   bytesOnDisk: number;
   /** Chunk-rows (shard-rows) along the input's slowest axis marked done, when slabchunk's markers are present. */
   rowsDone?: number;
@@ -49,7 +49,7 @@ export interface StoreInfo extends ArrayGeometry {
 /** One level of a pyramid: its array's geometry and files, its place in the multiscale, and its rows done. */
 export interface LevelInfo extends ArrayGeometry {
   level: number;
-  /** The level array's path (the group's path and the dataset's). */
+  /** The level array's location (the group's and the dataset's path). */
   path: string;
   /** Scale and translation as the multiscale states them: the axes' order, slowest first. */
   scale: Vec3;
@@ -78,47 +78,50 @@ export interface PyramidInfo {
 }
 
 /**
- * What `slabchunk info` reports: geometry, codecs, and how much of the grid is on disk. For an OME-Zarr pyramid
- * the top-level fields describe level 0 (with the whole store's bytes on disk) and `pyramid` lists every level.
- * EREAD names what failed.
+ * What `slabchunk info` reports: geometry, codecs, and how much of the grid is stored. `source` is a folder, an
+ * `s3://` URL (`settings.s3Endpoint` for a custom service) or a {@link Store}; everything is read through the
+ * store, shard indexes with ranged reads. For an OME-Zarr pyramid the top-level fields describe level 0 (with the
+ * whole store's bytes) and `pyramid` lists every level. EREAD names what failed.
  */
-export async function inspectStore(storePath: string): Promise<StoreInfo> {
-  if (await isGroup(storePath)) return inspectPyramid(await openPyramid(storePath));
-  const store = await openStore(storePath);
+export async function inspectStore(source: StoreSource, settings: ReadSettings = {}): Promise<StoreInfo> {
+  const located = locate(source, settings);
+  const { store: root, at } = located;
+  if (await isGroupAt(located)) return inspectPyramid(await openPyramidAt(located));
+  const store = await openArray(located);
   let files: ArrayFiles;
   let rowsDone: number;
   try {
-    files = await arrayFiles(store, storePath);
-    rowsDone = (await readRowMarkers(new FileSystemStore(storePath))).size;
+    files = await arrayFiles(store);
+    rowsDone = (await readRowMarkers(root)).size;
   } catch (error) {
-    throw wrapError(error, 'EREAD', `could not read ${storePath}`);
+    throw wrapError(error, 'EREAD', `could not read ${at}`);
   }
-  return arrayInfo(store, storePath, files, rowsDone > 0 ? rowsDone : undefined);
+  return arrayInfo(store, at, files, rowsDone > 0 ? rowsDone : undefined);
 }
 
 async function inspectPyramid(pyramid: OpenedPyramid): Promise<StoreInfo> {
-  const root = pyramid.path;
+  const at = pyramid.path;
   const levels: LevelInfo[] = [];
   let bytesOnDisk = 0;
   try {
     // The levels' files are counted with their levels; the rest (group documents, job record, markers) here.
-    const levelDirs = new Set(pyramid.levels.map((l) => path.resolve(l.store.path)));
-    for await (const entry of walk(root, false, levelDirs)) bytesOnDisk += entry.size;
+    const levelKeys = new Set(pyramid.levels.map((l) => l.datasetPath.replace(/\/+$/, '')));
+    for await (const entry of walk(pyramid.store, levelKeys)) bytesOnDisk += entry.size;
     const done = await rowsDoneByLevel(pyramid);
     for (const level of pyramid.levels) {
-      const files = await arrayFiles(level.store, level.store.path);
+      const files = await arrayFiles(level.store);
       bytesOnDisk += files.bytesOnDisk;
       levels.push(levelInfo(level, files, done?.[level.level]));
     }
   } catch (error) {
-    throw wrapError(error, 'EREAD', `could not read ${root}`);
+    throw wrapError(error, 'EREAD', `could not read ${at}`);
   }
   const unfinished = levels.filter((l) => l.unfinished).map((l) => l.level);
-  const todo = unfinished.length === 0 ? undefined : finishHint(root, unfinished);
+  const todo = unfinished.length === 0 ? undefined : finishHint(at, unfinished);
   const level0 = levels[0]!;
   const { store } = pyramid.levels[0]!;
   return {
-    ...arrayInfo(store, root, { filesPresent: level0.filesPresent, innerChunksPresent: level0.innerChunksPresent ?? 0, bytesOnDisk }, level0.rowsDone),
+    ...arrayInfo(store, at, { filesPresent: level0.filesPresent, innerChunksPresent: level0.innerChunksPresent ?? 0, bytesOnDisk }, level0.rowsDone),
     pyramid: {
       ...(pyramid.version !== undefined ? { version: pyramid.version } : {}),
       axes: pyramid.axes,
@@ -132,26 +135,25 @@ async function inspectPyramid(pyramid: OpenedPyramid): Promise<StoreInfo> {
   };
 }
 
-/** The files of one array on disk. */
+/** The files of one array in its store. */
 interface ArrayFiles {
   filesPresent: number;
   innerChunksPresent: number;
   bytesOnDisk: number;
 }
 
-/** Counts the chunk (shard) files under `dir`, the array's folder, and the inner chunks their indexes list. */
-async function arrayFiles(store: OpenedStore, dir: string): Promise<ArrayFiles> {
+/** Counts the chunk (shard) objects of the array, and the inner chunks their indexes list (one ranged read each). */
+async function arrayFiles(store: OpenedStore): Promise<ArrayFiles> {
   const files: ArrayFiles = { filesPresent: 0, innerChunksPresent: 0, bytesOnDisk: 0 };
-  for await (const entry of walk(dir)) {
+  for await (const entry of walk(store.store)) {
     files.bytesOnDisk += entry.size;
     if (entry.metadata) continue;
     files.filesPresent++;
     if (store.layout.stored.shard) {
       try {
-        files.innerChunksPresent += await countInner(entry.path, entry.size, store.layout.chunksPerShard, store.shardIndex!);
+        files.innerChunksPresent += await countInner(store.store, entry.key, store.layout.chunksPerShard, store.shardIndex!);
       } catch (error) {
-        const key = path.relative(dir, entry.path).split(path.sep).join('/');
-        throw errorAt(error, 'EREAD', `shard ${key} of ${dir}`, { key });
+        throw errorAt(error, 'EREAD', `shard ${entry.key} of ${store.path}`, { key: entry.key });
       }
     }
   }
@@ -203,33 +205,33 @@ function levelInfo(level: OpenedLevel, files: ArrayFiles, rowsDone: number | und
   };
 }
 
+/** One object of a store, as {@link walk} finds it. */
+interface StoredObject {
+  /** Its key, relative to the store walked. */
+  key: string;
+  size: number;
+  /** A hidden object (`.zarray`, our `.slabchunk/`) or `zarr.json`: not a chunk. */
+  metadata: boolean;
+}
+
 /**
- * Every file under `dir` but those in the folders `skip` lists (resolved paths); hidden ones (`.zarray`, temp
- * files, our `.slabchunk/`) and `zarr.json` count as metadata.
+ * Every object of `store` but those in the folders `skip` lists (keys relative to the store); hidden ones
+ * (`.zarray`, our `.slabchunk/`) and `zarr.json` count as metadata. One listing of the whole store: a thousand keys
+ * and their sizes a request on an object store.
  */
-async function* walk(dir: string, hidden = false, skip?: ReadonlySet<string>): AsyncGenerator<{ path: string; size: number; metadata: boolean }> {
-  for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    const isHidden = hidden || entry.name.startsWith('.');
-    if (entry.isDirectory()) {
-      if (!skip?.has(path.resolve(full))) yield* walk(full, isHidden, skip);
-    } else if (entry.isFile()) {
-      const { size } = await fsp.stat(full);
-      yield { path: full, size, metadata: isHidden || entry.name === 'zarr.json' };
-    }
+async function* walk(store: Store, skip: ReadonlySet<string> = new Set()): AsyncGenerator<StoredObject> {
+  for await (const { key, size } of store.listAll('')) {
+    if ([...skip].some((folder) => key.startsWith(`${folder}/`))) continue;
+    const parts = key.split('/');
+    yield { key, size, metadata: parts.some((p) => p.startsWith('.')) || parts.at(-1) === 'zarr.json' };
   }
 }
 
-/** Inner chunks present in one shard file: its index entries that are not absent. */
-async function countInner(path: string, size: number, count: number, location: IndexLocation): Promise<number> {
-  const [start, end] = indexRange(size, count, location);
-  if (start < 0) throw new SlabchunkError('EREAD', `is ${size} bytes, shorter than its index (${end - start} bytes): the file is truncated`);
-  const handle = await fsp.open(path, 'r');
-  try {
-    const index = Buffer.alloc(end - start);
-    await handle.read(index, 0, index.length, start);
-    return readShardIndex(index, count).filter((entry) => entry !== undefined).length;
-  } finally {
-    await handle.close();
-  }
+/** Inner chunks present in the shard at `key`: its index entries that are not absent, the index read by range. */
+async function countInner(store: Store, key: string, count: number, location: IndexLocation): Promise<number> {
+  const length = indexBytes(count);
+  const index = await store.getRange(key, location === 'start' ? { offset: 0, length } : { suffixLength: length });
+  if (index === undefined) throw new SlabchunkError('EREAD', 'is listed but cannot be read: it was deleted while being counted');
+  if (index.length < length) throw new SlabchunkError('EREAD', `is ${index.length} bytes, shorter than its index (${length} bytes): the file is truncated`);
+  return readShardIndex(index, count).filter((entry) => entry !== undefined).length;
 }

@@ -1,6 +1,4 @@
 /** `verifyStore()`: re-reads the input and the store and names every chunk that differs or cannot be read back. */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { DOWNSAMPLE_METHODS, type DownsampleMethod } from '../core/downsample.ts';
@@ -14,10 +12,11 @@ import { pyramidCascade } from '../stream/cascade.ts';
 import { Chunker, type ChunkerOptions } from '../stream/chunker.ts';
 import type { ChunkRecord } from '../stream/record.ts';
 import { taskPool } from '../stream/task-pool.ts';
-import { finishHint, isGroup, openPyramid, rowsDoneByLevel, type OpenedLevel, type OpenedPyramid } from '../zarr/pyramid-reader.ts';
-import { openStore, readChunkBytes, type OpenedStore } from '../zarr/reader.ts';
+import { finishHint, isGroupAt, openPyramidAt, rowsDoneByLevel, type OpenedLevel, type OpenedPyramid } from '../zarr/pyramid-reader.ts';
+import { joinLocation, locate, openArray, readChunkBytes, readJson, type LocatedStore, type OpenedStore, type StoreSource } from '../zarr/reader.ts';
 import { readSlabRows } from '../zarr/slab-rows.ts';
 import { SLABCHUNK_DIR } from '../zarr/stores/lock.ts';
+import type { Store } from '../zarr/stores/types.ts';
 import { resolveOption, type Endian } from './options.ts';
 
 export interface VerifyOptions {
@@ -30,6 +29,8 @@ export interface VerifyOptions {
   time?: number;
   /** Chunks compared at once. Default as `convert`'s concurrency. */
   concurrency?: number;
+  /** An S3-compatible service's endpoint for an `s3://` store. Default: the SDK's (`AWS_ENDPOINT_URL`), else AWS. */
+  s3Endpoint?: string;
   onProgress?: (progress: { bytesIn: number; bytesTotal: number }) => void;
 }
 
@@ -67,19 +68,21 @@ export interface LevelVerifyResult {
 type Comparison = Omit<VerifyResult, 'levels' | 'todo'>;
 
 /**
- * Compares every chunk of the store at `storePath` with the same chunk cut from `input` (a path, `-` or a
- * Readable). Shape, dtype, chunking, fill and input layout come from the store's metadata; an absent chunk must
+ * Compares every chunk of the store at `source` (a folder, an `s3://` URL with `options.s3Endpoint` for a custom
+ * service, or a {@link Store}) with the same chunk cut from `input` (a path, `-` or a Readable). Shape, dtype, chunking, fill and input layout come from the store's metadata; an absent chunk must
  * be all fill in the input. For an OME-Zarr pyramid, level 0 is compared with the input and each level after it
  * with the level above downsampled again by the multiscale's method, streaming: one chunk-row of the level above
  * and one row of the level in memory.
  */
-export async function verifyStore(input: string | Readable, storePath: string, options: VerifyOptions = {}): Promise<VerifyResult> {
-  if (!(await isGroup(storePath))) {
-    const store = await openStore(storePath);
+export async function verifyStore(input: string | Readable, source: StoreSource, options: VerifyOptions = {}): Promise<VerifyResult> {
+  const located = locate(source, options);
+  const storePath = located.at;
+  if (!(await isGroupAt(located))) {
+    const store = await openArray(located);
     const bytesTotal = volumeBytes(store.layout.shape, bytesPerElement(store.dtype));
-    return compareWithInput(input, store, storePath, options, progressOf(options, bytesTotal));
+    return compareWithInput(input, store, located, options, progressOf(options, bytesTotal));
   }
-  const pyramid = await openPyramid(storePath);
+  const pyramid = await openPyramidAt(located);
   const method = methodOf(pyramid);
   const { levels } = pyramid;
   const volume = (l: OpenedLevel) => volumeBytes(l.store.layout.shape, bytesPerElement(l.store.dtype));
@@ -99,7 +102,7 @@ export async function verifyStore(input: string | Readable, storePath: string, o
     }
     const found = parent
       ? await compareWithParent(parent, level, method, options, progress)
-      : await compareWithInput(input, level.store, storePath, options, progress);
+      : await compareWithInput(input, level.store, located, options, progress);
     results.push({ ...head, ...found });
   }
   const prefixed = (r: LevelVerifyResult, key: string) => `${r.path}/${key}`;
@@ -128,16 +131,16 @@ function progressOf(options: VerifyOptions, bytesTotal: number): ProgressCounter
   };
 }
 
-/** `store` (an array, or level 0 of the pyramid at `storePath`) against the input, chunk by chunk. */
-async function compareWithInput(input: string | Readable, store: OpenedStore, storePath: string, options: VerifyOptions, progress: ProgressCounter): Promise<Comparison> {
+/** `store` (an array, or level 0 of the pyramid in `root`) against the input, chunk by chunk. */
+async function compareWithInput(input: string | Readable, store: OpenedStore, { store: root, at: storePath }: LocatedStore, options: VerifyOptions, progress: ProgressCounter): Promise<Comparison> {
   const { layout, dtype } = store;
   const { shape, chunk, inputOrder } = layout;
   const header = resolveOption('header', options.header)!;
   const concurrency = resolveOption('concurrency', options.concurrency, { chunk, dtype })!;
-  const described = await describeInput(input, { ...await convertedPlanes(storePath), ...definedOf(options) });
+  const described = await describeInput(input, { ...await convertedPlanes(root), ...definedOf(options) });
   if (described) checkDescribed(described, storePath, shape, dtype, inputOrder, options);
   else if (options.channel !== undefined || options.time !== undefined) throw invalid('--channel and --time pick planes of a TIFF input; the input is raw bytes: drop them');
-  const opened = described?.input ?? await openInput(input, { shape, dtype, header });
+  const opened = described?.input ?? await openInput(input, { shape, dtype, header, s3Endpoint: options.s3Endpoint });
   const source = opened.read();
   const chunker = new Chunker({ ...chunkerOptionsOf(store), endian: resolveOption('endian', options.endian)! });
   source.on('data', (piece: Buffer) => progress.add(piece.length));
@@ -201,7 +204,7 @@ function methodOf(pyramid: OpenedPyramid): DownsampleMethod {
   const method = pyramid.method;
   if (pyramid.levels.length > 1 && !DOWNSAMPLE_METHODS.includes(method as DownsampleMethod)) {
     throw new SlabchunkError('ESTORE', `the multiscale of ${pyramid.path} says its levels were made by ${method === undefined ? 'an unnamed method (no type)' : JSON.stringify(method)}; `
-      + `verify recomputes levels by ${DOWNSAMPLE_METHODS.join(', ')} only, so it cannot check this pyramid past level 0: verify ${path.join(pyramid.path, pyramid.levels[0]!.datasetPath)} instead`);
+      + `verify recomputes levels by ${DOWNSAMPLE_METHODS.join(', ')} only, so it cannot check this pyramid past level 0: verify ${joinLocation(pyramid.path, pyramid.levels[0]!.datasetPath)} instead`);
   }
   return method as DownsampleMethod;
 }
@@ -252,10 +255,9 @@ function chunkComparer(store: OpenedStore, concurrency: number): { sink: Writabl
 }
 
 /** The channel and time point the store was converted from (its job record), so verify reads the same planes. */
-async function convertedPlanes(storePath: string): Promise<PlaneSelection> {
-  const text = await fsp.readFile(path.join(storePath, SLABCHUNK_DIR, 'job.json'), 'utf8').catch(() => undefined);
-  if (text === undefined) return {};
-  const job = JSON.parse(text) as { inputFormat?: string; inputChannel?: number; inputTime?: number };
+async function convertedPlanes(root: Store): Promise<PlaneSelection> {
+  const job = await readJson(root, `${SLABCHUNK_DIR}/job.json`).catch(() => undefined) as { inputFormat?: string; inputChannel?: number; inputTime?: number } | undefined;
+  if (job === undefined) return {};
   return job.inputFormat === 'tiff' && (job.inputChannel || job.inputTime) ? { channel: job.inputChannel ?? 0, time: job.inputTime ?? 0 } : {};
 }
 

@@ -2,7 +2,9 @@
  * `slabchunk view`: one HTTP server on 127.0.0.1 serving a Zarr store under `/store/` and the neuroglancer viewer
  * built into the package (`npm run build:viewer` → dist/viewer/) under `/viewer/`, and the URL that opens the
  * store in that viewer. Store files answer Range requests and CORS, which neuroglancer needs: for a sharded array
- * it HEADs each shard for its size, then reads the shard index and the chunks by byte range.
+ * it HEADs each shard for its size, then reads the shard index and the chunks by byte range. A folder's files are
+ * streamed from the disk; any other store (an `s3://` bucket the browser cannot reach, or has no CORS for) is
+ * served through its {@link Store}, each Range request one ranged read.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -10,7 +12,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pipeline } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { SlabchunkError } from '../core/errors.ts';
+import { SlabchunkError, wrapError } from '../core/errors.ts';
+import { joinLocation, locate, readJson, type LocatedStore, type ReadSettings, type StoreSource } from '../zarr/reader.ts';
+import { FileSystemStore } from '../zarr/stores/filesystem.ts';
+import type { Store } from '../zarr/stores/types.ts';
 
 /** The built viewer: dist/viewer/ of the package, from the source tree and from dist/ alike. */
 export const VIEWER_DIR = fileURLToPath(new URL('../../dist/viewer/', import.meta.url));
@@ -18,7 +23,7 @@ export const VIEWER_DIR = fileURLToPath(new URL('../../dist/viewer/', import.met
 /** The command that builds {@link VIEWER_DIR}, named in the error when it is missing. */
 export const BUILD_VIEWER_COMMAND = 'npm run build:viewer';
 
-export interface ServeOptions {
+export interface ServeOptions extends ReadSettings {
   /** Port on 127.0.0.1; 0 (the default) picks a free one. */
   port?: number;
   /** The built viewer to serve under `/viewer/`. Default {@link VIEWER_DIR}. */
@@ -57,28 +62,37 @@ export interface ViewableStore {
 }
 
 /**
- * What is at `storePath`: a Zarr v3 node (`zarr.json`), a v2 group (`.zgroup`) or a v2 array (`.zarray`).
- * ESTORE naming the path when it is none of them.
+ * What is at `source` (a folder, an `s3://` URL with `settings.s3Endpoint` for a custom service, or a
+ * {@link Store}): a Zarr v3 node (`zarr.json`), a v2 group (`.zgroup`) or a v2 array (`.zarray`). ESTORE naming
+ * the location when it is none of them.
  */
-export async function viewableStore(storePath: string): Promise<ViewableStore> {
-  const read = (name: string) => fs.promises.readFile(path.join(storePath, name), 'utf8').catch(() => undefined);
-  const v3 = await read('zarr.json');
-  if (v3 !== undefined) {
+export async function viewableStore(source: StoreSource, settings: ReadSettings = {}): Promise<ViewableStore> {
+  return viewableAt(locate(source, settings));
+}
+
+async function viewableAt({ store, at }: LocatedStore): Promise<ViewableStore> {
+  const has = (name: string) => store.has(name).catch((error: unknown) => {
+    throw wrapError(error, 'EREAD', `could not read ${joinLocation(at, name)}`, { key: name });
+  });
+  if (await has('zarr.json')) {
     let node: unknown;
     try {
-      node = (JSON.parse(v3) as { node_type?: unknown }).node_type;
+      node = (await readJson(store, 'zarr.json', at))?.node_type;
     } catch (cause) {
-      throw new SlabchunkError('ESTORE', `${path.join(storePath, 'zarr.json')} is not valid JSON; is ${storePath} a Zarr store?`, { cause });
+      throw new SlabchunkError('ESTORE', `${joinLocation(at, 'zarr.json')} is not valid JSON; is ${at} a Zarr store?`, { cause });
     }
     if (node === 'group' || node === 'array') return { zarrFormat: 3, node };
-    throw new SlabchunkError('ESTORE', `${path.join(storePath, 'zarr.json')} has node_type ${JSON.stringify(node)}, not "group" or "array"`);
+    throw new SlabchunkError('ESTORE', `${joinLocation(at, 'zarr.json')} has node_type ${JSON.stringify(node)}, not "group" or "array"`);
   }
-  if ((await read('.zgroup')) !== undefined) return { zarrFormat: 2, node: 'group' };
-  if ((await read('.zarray')) !== undefined) return { zarrFormat: 2, node: 'array' };
-  const exists = await fs.promises.stat(storePath).then((s) => s.isDirectory(), () => false);
+  if (await has('.zgroup')) return { zarrFormat: 2, node: 'group' };
+  if (await has('.zarray')) return { zarrFormat: 2, node: 'array' };
+  if (!(store instanceof FileSystemStore)) {
+    throw new SlabchunkError('ESTORE', `${at} is not a Zarr store: it has no zarr.json, .zgroup or .zarray; give the location that slabchunk convert wrote`, { key: at });
+  }
+  const exists = await fs.promises.stat(store.root).then((s) => s.isDirectory(), () => false);
   throw new SlabchunkError('ESTORE', exists
-    ? `${storePath} is not a Zarr store: it has no zarr.json, .zgroup or .zarray; give the folder that slabchunk convert wrote`
-    : `${storePath} does not exist; give the folder that slabchunk convert wrote`, { key: storePath });
+    ? `${at} is not a Zarr store: it has no zarr.json, .zgroup or .zarray; give the folder that slabchunk convert wrote`
+    : `${at} does not exist; give the folder that slabchunk convert wrote`, { key: at });
 }
 
 /**
@@ -93,11 +107,15 @@ export function viewerFragment(storeUrl: string, store: ViewableStore, name: str
 }
 
 /**
- * Serves `storePath` and the viewer on 127.0.0.1 until `close()`. ESTORE when `storePath` is not a Zarr store,
- * EINVALID when the viewer is not built (naming the command that builds it) or the port is taken.
+ * Serves the store at `source` (a folder, an `s3://` URL with `options.s3Endpoint` for a custom service, or a
+ * {@link Store}) and the viewer on 127.0.0.1 until `close()`. ESTORE when it is not a Zarr store, EINVALID when
+ * the viewer is not built (naming the command that builds it) or the port is taken.
  */
-export async function serveStore(storePath: string, options: ServeOptions = {}): Promise<ViewServer> {
-  const store = await viewableStore(storePath);
+export async function serveStore(source: StoreSource, options: ServeOptions = {}): Promise<ViewServer> {
+  const located = locate(source, options);
+  const store = await viewableAt(located);
+  // A folder's files are streamed from the disk; any other store's keys are read through it.
+  const disk = located.store instanceof FileSystemStore ? located.store.root : undefined;
   const viewerDir = options.viewerDir ?? VIEWER_DIR;
   if (!fs.existsSync(path.join(viewerDir, 'index.html'))) {
     throw new SlabchunkError('EINVALID', `the neuroglancer viewer is not built (no ${path.join(viewerDir, 'index.html')}); run ${BUILD_VIEWER_COMMAND} in the slabchunk package`);
@@ -109,7 +127,7 @@ export async function serveStore(storePath: string, options: ServeOptions = {}):
     // Trimmed in halves, so a long session keeps its memory bounded without shifting the array on every request.
     if (requests.length >= 2 * logLimit) requests.splice(0, requests.length - logLimit);
   };
-  const roots = { '/store/': path.resolve(storePath), '/viewer/': path.resolve(viewerDir) } as const;
+  const viewerRoot = path.resolve(viewerDir);
   let fragment = '';
 
   const server = http.createServer((req, res) => {
@@ -129,7 +147,8 @@ export async function serveStore(storePath: string, options: ServeOptions = {}):
     if (segments.some((s) => s === '..' || s.includes('\\') || s.includes('\0'))) return end(res, 403);
     // slabchunk's own records (job, markers, lock) are not the store's data: no viewer needs them.
     if (prefix === '/store/' && segments[0] === '.slabchunk') return end(res, 404);
-    const file = path.join(roots[prefix], ...segments);
+    if (prefix === '/store/' && disk === undefined) return void sendKey(req, res, located.store, segments);
+    const file = path.join(prefix === '/store/' ? disk! : viewerRoot, ...segments);
     void sendFile(req, res, file, { cache: prefix === '/viewer/' && rest.startsWith('assets/') });
   });
 
@@ -142,7 +161,7 @@ export async function serveStore(storePath: string, options: ServeOptions = {}):
   const { port } = server.address() as AddressInfo;
   const origin = `http://127.0.0.1:${port}`;
   const storeUrl = `${origin}/store/`;
-  fragment = viewerFragment(storeUrl, store, path.basename(path.resolve(storePath)));
+  fragment = viewerFragment(storeUrl, store, disk === undefined ? located.at.replace(/\/+$/, '').split('/').pop() ?? located.at : path.basename(disk));
   return {
     url: `${origin}/viewer/${fragment}`,
     storeUrl,
@@ -240,6 +259,54 @@ async function sendFile(req: http.IncomingMessage, res: http.ServerResponse, fil
     return;
   }
   pipeline(handle.createReadStream({ start, end: last }), res, () => {});
+}
+
+/**
+ * The value at the key `segments` name, whole or the one byte range asked for, read through `store`: the range
+ * with one ranged read once the size is known. 404 for a key the store lacks (or cannot name), 502 when the store
+ * fails.
+ */
+async function sendKey(req: http.IncomingMessage, res: http.ServerResponse, store: Store, segments: readonly string[]): Promise<void> {
+  const key = segments.join('/');
+  if (segments.some((s) => s === '' || s === '.')) return end(res, 404);
+  let size: number | undefined;
+  try {
+    size = await store.size(key);
+  } catch (error) {
+    return failed(res, error);
+  }
+  if (size === undefined) return end(res, 404);
+  const span = byteRange(req.headers.range, size);
+  const headers: http.OutgoingHttpHeaders = {
+    'Accept-Ranges': 'bytes',
+    'Content-Type': TYPES[path.extname(key)] ?? 'application/octet-stream',
+    'Cache-Control': 'no-store',
+  };
+  if (span === 'unsatisfiable') return end(res, 416, { ...headers, 'Content-Range': `bytes */${size}` });
+  const [start, last] = span ?? [0, size - 1];
+  let body: Uint8Array | undefined;
+  if (req.method !== 'HEAD' && last >= start) {
+    try {
+      body = span ? await store.getRange(key, { offset: start, length: last - start + 1 }) : await store.get(key);
+    } catch (error) {
+      return failed(res, error);
+    }
+    // Deleted, or rewritten shorter, since its size was asked: what the client would have got a moment later.
+    if (body === undefined || body.length !== last - start + 1) return end(res, 404);
+  }
+  res.writeHead(span ? 206 : 200, {
+    ...headers,
+    'Content-Length': String(last - start + 1),
+    ...(span ? { 'Content-Range': `bytes ${start}-${last}/${size}` } : {}),
+  });
+  res.end(body);
+}
+
+/** A store that failed a read: 404 for a key it cannot name, else 502 with the reason. */
+function failed(res: http.ServerResponse, error: unknown): void {
+  if (error instanceof SlabchunkError && error.code === 'ESTORE') return end(res, 404);
+  res.writeHead(502, { 'Content-Type': 'text/plain; charset=utf-8' });
+  res.end(`the store could not be read: ${error instanceof Error ? error.message : String(error)}\n`);
 }
 
 /**

@@ -5,15 +5,13 @@
  * previous scale and its shape `ceil(previous / factor)`, so `info`, `verify` and `export --level` can rely on
  * the factors.
  */
-import fsp from 'node:fs/promises';
-import path from 'node:path';
-import { isMissing, SlabchunkError, invalid } from '../core/errors.ts';
+import { SlabchunkError, invalid } from '../core/errors.ts';
 import type { Vec3 } from '../core/geometry.ts';
 import type { ZarrFormat } from '../core/layout.ts';
 import { readRowMarkers } from './markers.ts';
-import { openStore, readJson, type OpenedStore } from './reader.ts';
-import { FileSystemStore } from './stores/filesystem.ts';
+import { joinLocation, locate, openArray, readJson, type LocatedStore, type OpenedStore, type ReadSettings, type StoreSource } from './reader.ts';
 import { SLABCHUNK_DIR } from './stores/lock.ts';
+import type { Store } from './stores/types.ts';
 
 /** One level of an opened pyramid. Vectors are in the stored order of the multiscale's axes, slowest first. */
 export interface OpenedLevel {
@@ -30,8 +28,10 @@ export interface OpenedLevel {
 
 /** An OME-Zarr multiscale image: its levels, largest first, and what the multiscale says of them. */
 export interface OpenedPyramid {
-  /** The group's path. */
+  /** The group's location: its folder, or its `s3://` URL. */
   readonly path: string;
+  /** The group's store; each level's array has the store of its own keys. */
+  readonly store: Store;
   readonly format: ZarrFormat;
   /** The OME-Zarr version the metadata states (`0.5` for v3, `0.4` for v2 as slabchunk writes them). */
   readonly version?: string;
@@ -45,19 +45,34 @@ export interface OpenedPyramid {
   readonly levels: readonly OpenedLevel[];
 }
 
-/** True when `storePath` holds a Zarr group (v3 `node_type: group`, or a v2 `.zgroup` without `.zarray`). */
-export async function isGroup(storePath: string): Promise<boolean> {
-  const v3 = await readJson(storePath, 'zarr.json');
+/**
+ * True when `source` (a location, with `settings` for `s3://` ones, or a {@link Store}) holds a Zarr group (v3
+ * `node_type: group`, or a v2 `.zgroup` without `.zarray`).
+ */
+export async function isGroup(source: StoreSource, settings: ReadSettings = {}): Promise<boolean> {
+  return isGroupAt(locate(source, settings));
+}
+
+/** {@link isGroup} on a store already located. */
+export async function isGroupAt({ store, at }: LocatedStore): Promise<boolean> {
+  const v3 = await readJson(store, 'zarr.json', at);
   if (v3) return v3.node_type === 'group';
-  return (await readJson(storePath, '.zgroup')) !== undefined && (await readJson(storePath, '.zarray')) === undefined;
+  return (await readJson(store, '.zgroup', at)) !== undefined && (await readJson(store, '.zarray', at)) === undefined;
 }
 
 /**
- * Opens the OME-Zarr pyramid at `storePath`. ESTORE naming the problem for a group without multiscales, a level
- * listed but missing, and a level whose scale or shape is not the previous one reduced by 2 or 1 per axis.
+ * Opens the OME-Zarr pyramid at `source` (a location, with `settings` for `s3://` ones, or a {@link Store}).
+ * ESTORE naming the problem for a group without multiscales, a level listed but missing, and a level whose scale
+ * or shape is not the previous one reduced by 2 or 1 per axis.
  */
-export async function openPyramid(storePath: string): Promise<OpenedPyramid> {
-  const { format, entry, version } = await readMultiscale(storePath);
+export async function openPyramid(source: StoreSource, settings: ReadSettings = {}): Promise<OpenedPyramid> {
+  return openPyramidAt(locate(source, settings));
+}
+
+/** {@link openPyramid} on a store already located. */
+export async function openPyramidAt(located: LocatedStore): Promise<OpenedPyramid> {
+  const { at: storePath } = located;
+  const { format, entry, version } = await readMultiscale(located);
   const where = `the multiscale of ${storePath}`;
   const axes = checkAxes(entry.axes, where);
   const datasets = entry.datasets;
@@ -66,7 +81,7 @@ export async function openPyramid(storePath: string): Promise<OpenedPyramid> {
   for (const [level, dataset] of (datasets as Record<string, unknown>[]).entries()) {
     const datasetPath = String(dataset.path);
     const { scale, translation } = transformsOf(dataset, `dataset ${datasetPath} of ${where}`);
-    const store = await openLevelArray(storePath, datasetPath, level);
+    const store = await openLevelArray(located, datasetPath, level);
     const previous = levels[level - 1];
     const factor = previous ? checkReduction(previous, store, scale, level, storePath) : ([1, 1, 1] as const);
     checkLevel(store, axes, levels[0]?.store, level, storePath);
@@ -76,6 +91,7 @@ export async function openPyramid(storePath: string): Promise<OpenedPyramid> {
   const [unit] = units;
   return {
     path: storePath,
+    store: located.store,
     format,
     ...(typeof version === 'string' ? { version } : {}),
     axes,
@@ -87,17 +103,19 @@ export async function openPyramid(storePath: string): Promise<OpenedPyramid> {
 }
 
 /**
- * The array of level `level` of the store at `storePath`: of the pyramid when it is one, else the store's one
+ * The array of level `level` of the store at `source`: of the pyramid when it is one, else the store's one
  * array, whose only level is 0. EINVALID naming the levels that exist.
  */
-export async function openLevel(storePath: string, level = 0): Promise<OpenedStore> {
-  if (!(await isGroup(storePath))) {
+export async function openLevel(source: StoreSource, level = 0, settings: ReadSettings = {}): Promise<OpenedStore> {
+  const located = locate(source, settings);
+  const storePath = located.at;
+  if (!(await isGroupAt(located))) {
     // Opened first: a path with no store at all is named as such, not as an array without levels.
-    const store = await openStore(storePath);
+    const store = await openArray(located);
     if (level !== 0) throw invalid(`${storePath} is a single array, not an OME-Zarr pyramid: its only level is 0; drop --level or convert again with --ome`);
     return store;
   }
-  const pyramid = await openPyramid(storePath);
+  const pyramid = await openPyramidAt(located);
   const found = pyramid.levels[level];
   if (!found) throw invalid(`${storePath} has no level ${level}: its levels are ${levelRange(pyramid.levels.length)}; pick one of them with --level`);
   return found.store;
@@ -109,16 +127,9 @@ export async function openLevel(storePath: string, level = 0): Promise<OpenedSto
  * elsewhere, whose rows there is nothing to count of.
  */
 export async function rowsDoneByLevel(pyramid: OpenedPyramid): Promise<number[] | undefined> {
-  const markers = new FileSystemStore(pyramid.path);
-  const done = await Promise.all(pyramid.levels.map(async (l) => (await readRowMarkers(markers, l.level)).size));
+  const done = await Promise.all(pyramid.levels.map(async (l) => (await readRowMarkers(pyramid.store, l.level)).size));
   if (done.some((n) => n > 0)) return done;
-  try {
-    await fsp.stat(path.join(pyramid.path, SLABCHUNK_DIR, 'job.json'));
-    return done;
-  } catch (error) {
-    if (isMissing(error)) return undefined;
-    throw error;
-  }
+  return (await pyramid.store.has(`${SLABCHUNK_DIR}/job.json`)) ? done : undefined;
 }
 
 /** What finishes the unfinished levels `unfinished` (ascending, not empty) of the pyramid at `storePath`. */
@@ -134,13 +145,14 @@ function levelRange(count: number): string {
 }
 
 /** The group's first multiscale entry and the version it states. */
-async function readMultiscale(storePath: string): Promise<{ format: ZarrFormat; entry: Record<string, unknown>; version: unknown }> {
-  const v3 = await readJson(storePath, 'zarr.json');
+async function readMultiscale(located: LocatedStore): Promise<{ format: ZarrFormat; entry: Record<string, unknown>; version: unknown }> {
+  const { store, at: storePath } = located;
+  const v3 = await readJson(store, 'zarr.json', storePath);
   const format: ZarrFormat = v3 ? 3 : 2;
-  if (v3 ? v3.node_type !== 'group' : !(await isGroup(storePath))) {
+  if (v3 ? v3.node_type !== 'group' : !(await isGroupAt(located))) {
     throw new SlabchunkError('ESTORE', `${storePath} is not a Zarr group, so not an OME-Zarr pyramid; give the path of the image's root`);
   }
-  const attributes = (v3 ? v3.attributes : await readJson(storePath, '.zattrs')) as Record<string, unknown> | undefined;
+  const attributes = (v3 ? v3.attributes : await readJson(store, '.zattrs', storePath)) as Record<string, unknown> | undefined;
   const ome = attributes?.ome as Record<string, unknown> | undefined;
   const multiscales = v3 ? ome?.multiscales : attributes?.multiscales;
   const entry = Array.isArray(multiscales) ? (multiscales[0] as Record<string, unknown> | undefined) : undefined;
@@ -176,10 +188,9 @@ function transformsOf(dataset: Record<string, unknown>, where: string): { scale:
   return translation ? { scale, translation } : { scale };
 }
 
-async function openLevelArray(storePath: string, datasetPath: string, level: number): Promise<OpenedStore> {
-  const at = path.join(storePath, datasetPath);
+async function openLevelArray({ store, at: storePath }: LocatedStore, datasetPath: string, level: number): Promise<OpenedStore> {
   try {
-    return await openStore(at);
+    return await openArray({ store: store.within(datasetPath), at: joinLocation(storePath, datasetPath) });
   } catch (cause) {
     throw new SlabchunkError('ESTORE', `level ${level} of ${storePath} (dataset ${datasetPath}) cannot be opened: ${(cause as Error).message}; `
       + 'the pyramid is incomplete or damaged: convert it again with --ome', { key: datasetPath, cause });

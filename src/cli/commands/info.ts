@@ -1,11 +1,13 @@
 /** `slabchunk info`: what a store holds, as lines or JSON; for an OME-Zarr pyramid, every level. */
 import { formatShape } from '../../core/geometry.ts';
 import { inspectStore, type LevelInfo, type PyramidInfo, type StoreInfo } from '../../ops/inspect.ts';
+import { checkOption } from '../../ops/options.ts';
 import type { ParsedArgs } from '../args.ts';
 import { mb, toJsonLine, type CliIO } from '../io.ts';
 
 export async function infoCommand(parsed: ParsedArgs, io: CliIO): Promise<number> {
-  const info = await inspectStore(parsed.args[0]!);
+  const { s3Endpoint } = parsed.values;
+  const info = await inspectStore(parsed.args[0]!, s3Endpoint === undefined ? {} : { s3Endpoint: checkOption('s3Endpoint', s3Endpoint) });
   if (parsed.values.json) {
     io.stdout.write(toJsonLine(info));
     return 0;

@@ -14,6 +14,7 @@ export async function verifyCommand(parsed: ParsedArgs, io: CliIO): Promise<numb
   const header = values.header === undefined ? undefined : checkOption('header', values.header);
   const channel = values.channel === undefined ? undefined : checkOption('channel', values.channel);
   const time = values.time === undefined ? undefined : checkOption('time', values.time);
+  const s3Endpoint = values.s3Endpoint === undefined ? undefined : checkOption('s3Endpoint', values.s3Endpoint);
   const [input, store] = parsed.args as [string, string];
   const progress = progressReporter(io.stderr, 'verify', showProgress(parsed, io));
   try {
@@ -22,6 +23,7 @@ export async function verifyCommand(parsed: ParsedArgs, io: CliIO): Promise<numb
       ...(header !== undefined ? { header } : {}),
       ...(channel !== undefined ? { channel } : {}),
       ...(time !== undefined ? { time } : {}),
+      ...(s3Endpoint !== undefined ? { s3Endpoint } : {}),
       onProgress: (p) => progress.update(p.bytesIn, p.bytesTotal),
     });
     progress.stop();

@@ -1,7 +1,7 @@
 /** `slabchunk view`: serves the store and the viewer until SIGINT/SIGTERM, prints the URL, opens a browser. */
 import { spawn } from 'node:child_process';
 import { serveStore } from '../../ops/view.ts';
-import { CLI_OPTIONS } from '../../ops/options.ts';
+import { checkOption, CLI_OPTIONS } from '../../ops/options.ts';
 import type { ParsedArgs } from '../args.ts';
 import type { CliIO } from '../io.ts';
 import { interruptSignal } from '../signals.ts';
@@ -11,7 +11,8 @@ export async function viewCommand(parsed: ParsedArgs, io: CliIO): Promise<number
   const [store] = parsed.args as [string];
   const port = values.port === undefined ? 0 : CLI_OPTIONS.port.parse(values.port, `--${CLI_OPTIONS.port.flag}`);
   // Listening before the signal handlers go in: a bad store or a taken port ends the command at once.
-  const server = await serveStore(store, { port });
+  const s3Endpoint = values.s3Endpoint === undefined ? undefined : checkOption('s3Endpoint', values.s3Endpoint);
+  const server = await serveStore(store, { port, ...(s3Endpoint !== undefined ? { s3Endpoint } : {}) });
   const signal = interruptSignal();
   try {
     io.stdout.write(`${server.url}\n`);
