@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import * as zarr from 'zarrita';
 import FileSystemStore from '@zarrita/storage/fs';
 import { convert, type ConvertOptions } from '../../src/index.ts';
-import { bytesPerElement, typedArray, type DType } from '../../src/core/dtype.ts';
+import { typedArray, type DType } from '../../src/core/dtype.ts';
 import { DOWNSAMPLE_METHODS, type DownsampleMethod } from '../../src/core/downsample.ts';
 import type { Vec3 } from '../../src/core/geometry.ts';
 import { finish } from '../../src/ops/finish.ts';
