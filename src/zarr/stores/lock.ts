@@ -5,7 +5,10 @@
  * whose process is gone (killed, the machine rebooted) is stale: `--resume` takes it over.
  *
  * The lock is created only where none exists (`Store.create`), whole. Taking over a stale one goes through a claim
- * named after it, which only one run can create, so two runs taking over the same stale lock never both win.
+ * named after it, which only one run can create and which it keeps until its own lock is in place, so two runs
+ * taking over the same stale lock never both win — where `create` is atomic (a filesystem; S3 with conditional
+ * PUTs; not Swift, whose check-then-put leaves a window of a round trip). A claim left by a run that died while
+ * taking over is judged like a lock, and removed when stale.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -57,15 +60,20 @@ function parse(text: string): LockHolder {
 }
 
 /** Reads the lock of `store` and judges its holder: `live` or `stale` on this host, `unknown` on another. */
-export async function readLock(store: Store): Promise<LockState> {
-  const path = `${store.location}/${LOCK_KEY}`;
+export function readLock(store: Store): Promise<LockState> {
+  return readHolder(store, LOCK_KEY);
+}
+
+/** Reads the holder written at `key` (the lock, or a claim on it) and judges it. */
+async function readHolder(store: Store, key: string): Promise<LockState> {
+  const path = `${store.location}/${key}`;
   let bytes: Uint8Array | undefined;
   try {
-    bytes = await store.get(LOCK_KEY);
+    bytes = await store.get(key);
   } catch (error) {
     // A file where the store's folder should be holds no lock; the output checks say what is wrong with it.
     if ((error as NodeJS.ErrnoException).code === 'ENOTDIR') return { kind: 'none' };
-    throw new SlabchunkError('ESTORE', `cannot read the lock ${path} (${messageOf(error)})`, { key: LOCK_KEY, cause: error });
+    throw new SlabchunkError('ESTORE', `cannot read the lock ${path} (${messageOf(error)})`, { key, cause: error });
   }
   if (bytes === undefined) return { kind: 'none' };
   const holder = parse(Buffer.from(bytes).toString('utf8'));
@@ -128,28 +136,46 @@ export async function takeLock(store: Store): Promise<HeldLock> {
   const root = store.location;
   const holder: LockHolder = { host: hostname(), boot: bootId(), pid: process.pid, started: new Date().toISOString(), token: randomBytes(8).toString('hex') };
   const bytes = Buffer.from(`${JSON.stringify(holder)}\n`);
-  // A released or replaced stale lock makes room between two tries; a third would be a run taking it every time.
-  for (let attempt = 0; attempt < 3; attempt++) {
-    if (await store.create(LOCK_KEY, bytes)) {
-      held.add(holder.token);
-      return { release: () => release(store, holder.token) };
-    }
-    const state = await readLock(store);
-    if (state.kind === 'none') continue;
-    if (state.kind !== 'stale') throw busy(root, state.holder);
-    // Only the run that creates the claim of this stale lock may delete it; any other finds the claim, or (once
-    // the claim is gone) a lock that is no longer the stale one.
-    const claim = `${SLABCHUNK_DIR}/lock.${state.holder.token || 'unreadable'}.claim`;
-    if (!(await store.create(claim, bytes))) throw busy(root);
-    try {
+  // From here our claims count as live, to other runs of this process too.
+  held.add(holder.token);
+  let claimed: string | undefined;
+  try {
+    // A released or replaced stale lock, or a dead claim removed, makes room between tries; more would be runs
+    // taking the lock every time.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      if (await store.create(LOCK_KEY, bytes)) {
+        // Our lock is in place: whoever claims the stale lock now finds ours instead.
+        if (claimed) await store.delete(claimed).catch(() => undefined);
+        return { release: () => release(store, holder.token) };
+      }
+      const state = await readLock(store);
+      if (state.kind === 'none') continue;
+      if (state.kind !== 'stale') throw busy(root, state.holder);
+      const claim = `${SLABCHUNK_DIR}/lock.${state.holder.token || 'unreadable'}.claim`;
+      // Another stale lock than the one we claimed (rare: a third run came and died): not ours to delete.
+      if (claimed !== undefined && claimed !== claim) throw busy(root);
+      if (claimed === undefined) {
+        if (!(await store.create(claim, bytes))) {
+          const other = await readHolder(store, claim);
+          if (other.kind === 'live' || other.kind === 'unknown') throw busy(root, other.holder);
+          // The claim of a run that died taking over: removed, and the take-over tried again.
+          await store.delete(claim);
+          continue;
+        }
+        claimed = claim;
+      }
+      // Only the stale lock we claimed is deleted: a lock that is now someone else's is theirs.
       const now = await readLock(store);
-      if (now.kind !== 'none' && now.holder.token !== state.holder.token) throw busy(root, now.holder);
+      if (now.kind === 'none') continue;
+      if (now.holder.token !== state.holder.token) throw busy(root, now.holder);
       await store.delete(LOCK_KEY);
-    } finally {
-      await store.delete(claim).catch(() => undefined);
     }
+    throw busy(root);
+  } catch (error) {
+    held.delete(holder.token);
+    if (claimed) await store.delete(claimed).catch(() => undefined);
+    throw error;
   }
-  throw busy(root);
 }
 
 async function release(store: Store, token: string): Promise<void> {

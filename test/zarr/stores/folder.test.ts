@@ -15,6 +15,7 @@ import { checkLock, readLock, takeLock } from '../../../src/zarr/stores/lock.ts'
 import { S3Store } from '../../../src/zarr/stores/s3.ts';
 import type { Store } from '../../../src/zarr/stores/types.ts';
 import { objectStore } from '../../lib/object-store.ts';
+import { withOverrides } from '../../lib/stores.ts';
 
 /** A fresh empty location of each backend; null where the backend is unavailable. */
 const BACKENDS: Record<string, (name: string) => Promise<{ store: Store; cleanup: () => void } | null>> = {
@@ -98,11 +99,52 @@ for (const [backend, make] of Object.entries(BACKENDS)) {
       assert.is((await readLock(store)).kind, 'live');
       await (tries.find((t) => t.status === 'fulfilled') as PromiseFulfilledResult<{ release(): Promise<void> }>).value.release();
       assert.equal(await store.list('.slabchunk'), [], 'no lock or claim left behind');
+
+      // A run that died while taking over left its claim beside the stale lock: the claim is stale too, and removed.
+      await store.set('.slabchunk/lock', bytes(JSON.stringify(stale)));
+      await store.set('.slabchunk/lock.gone.claim', bytes(JSON.stringify({ ...stale, token: 'dead-claimer' })));
+      const after = await takeLock(store);
+      assert.is((await readLock(store)).kind, 'live');
+      await after.release();
+      assert.equal(await store.list('.slabchunk'), [], 'the dead claim is gone');
     } finally {
       cleanup();
     }
   });
 }
+
+test('folder: a run that saw the stale lock claims it only after another run took over: refused, the lock stays the other\'s', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'slabchunk-folder-'));
+  try {
+    const base = new FileSystemStore(join(dir, 'race.zarr'));
+    await base.set('.slabchunk/lock', bytes(JSON.stringify({ host: hostname(), boot: '', pid: 4194305, started: '2026-01-01T00:00:00Z', token: 'gone' })));
+    let atClaim!: () => void;
+    const reached = new Promise<void>((resolve) => { atClaim = resolve; });
+    let go!: () => void;
+    const proceed = new Promise<void>((resolve) => { go = resolve; });
+    const late = withOverrides(base, {
+      async create(key, value) {
+        if (key.endsWith('.claim')) {
+          atClaim();
+          await proceed;
+        }
+        return base.create(key, value);
+      },
+    });
+    const b = takeLock(late).then(() => null, (e: SlabchunkError) => e);
+    await reached;
+    const a = await takeLock(base);
+    go();
+    const refused = await b;
+    assert.is(refused?.code, 'ESTORE', 'the late run took the lock too');
+    const state = await readLock(base);
+    assert.is(state.kind, 'live');
+    await a.release();
+    assert.equal(await base.list('.slabchunk'), [], 'no lock or claim left behind');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test('folder: a file where the store should be is refused, naming it', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'slabchunk-folder-'));
