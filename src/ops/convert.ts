@@ -177,6 +177,8 @@ export async function prepareConvert(input: string | Readable, output: string, o
       let stats: EngineStats;
       let finished: FinishStats | undefined;
       let lock: HeldLock | undefined;
+      /** The store (its documents, or the old store under --overwrite) may have been changed by this run. */
+      let touched = false;
       let prepared = false;
       try {
         // The lock comes first: nothing of the store is removed or rewritten by a run that does not hold it.
@@ -205,6 +207,7 @@ export async function prepareConvert(input: string | Readable, output: string, o
         // first: one that cannot must fail before --overwrite clears the old store).
         // Every level has level 0's codec and dtype: loading it once checks them all.
         await loadSinkCodecs(sinkOptions);
+        touched = true;
         await readyStore(store, target.docs, sinkOptions, true);
         prepared = true;
         const make = rowsToMake(layouts.map((l) => l.rows), 0, todo, done);
@@ -232,8 +235,15 @@ export async function prepareConvert(input: string | Readable, output: string, o
           ...(failure.expected !== undefined ? { expected: failure.expected } : {}), ...(failure.actual !== undefined ? { actual: failure.actual } : {}),
         });
         const resume = interrupted ? 'rerun with --resume to continue' : 'once the cause is fixed, rerun with --resume to continue';
-        // A part's neighbours are writing temporaries of their own; theirs look the same.
-        if (!opts.part) await store.removeTemporaries().catch(() => 0);
+        // Only under the lock: a part's neighbours, or the run whose lock we failed to take, have temporaries of their
+        // own, which look the same.
+        if (lock) await store.removeTemporaries().catch(() => 0);
+        // Failed before it changed anything (taking the lock, loading the codecs): the location is left as it was,
+        // but for the folder this run made to hold its lock.
+        if (!touched && !join) {
+          if (before === 'missing') await fsp.rm(output, { recursive: true, force: true }).catch(() => undefined);
+          return outcome(`nothing was written; ${output} is as it was`, false);
+        }
         // Before the store was readied, its markers are an old store's (or half-cleared by --overwrite).
         const finished = prepared || join ? await readRowMarkers(store).then((marked) => marked.size, (cause: unknown) => messageOf(cause)) : 0;
         if (typeof finished === 'string') return outcome(`its finished rows could not be counted (${finished}), so ${output} is kept; ${resume}`, true);
