@@ -90,11 +90,13 @@ function depthOf(options: ResolvedConvertOptions): number {
  */
 export function planEngine(options: ResolvedConvertOptions, plan: ChunkerPlan, rows: number, slabs?: SlabSource, levelBytes = 0, remote = false): MemoryPlan {
   const chunkBytes = product(plan.chunk) * plan.elementSize;
-  // A file's encoded size is at most a little over its raw size. Above the multipart threshold it goes up in parts,
-  // each copied out of the file as it is sent; below it, a shard's parts are joined into one body.
+  // A file's encoded size is at most a little over its raw size, and the store decides by the encoded size. At or
+  // below the multipart threshold a shard's parts are joined into one body; above it the upload holds its parts in
+  // flight (lib-storage cuts each from the file's pieces, with up to one piece besides) and the next one being cut.
   const sharded = plan.layout.shard !== undefined;
   const fileBytes = sharded ? plan.layout.chunksPerShard * chunkBytes : chunkBytes;
-  const uploadBytes = !remote ? 0 : fileBytes > S3_MULTIPART_THRESHOLD ? (S3_QUEUE_SIZE + 1) * S3_PART_SIZE : sharded ? fileBytes : 0;
+  const parts = (S3_QUEUE_SIZE + 2) * (S3_PART_SIZE + chunkBytes);
+  const uploadBytes = !remote ? 0 : fileBytes > S3_MULTIPART_THRESHOLD ? Math.max(S3_MULTIPART_THRESHOLD, parts) : sharded ? fileBytes : 0;
   return planMemory({
     rowBytes: plan.rowBytes, chunkBytes, threads: options.threads, depth: depthOf(options), maxMemory: options.maxMemory,
     rowBuffers: rows > 2 ? 2 : 1, readerBytes: slabs ? readerBytes(slabs) : 0, levelBytes,
@@ -535,13 +537,17 @@ class StreamFiller {
     if (result.done) return this.#nextRange();
     this.#received += result.value.length;
     this.#rangeLeft -= result.value.length;
+    // A range that gives more than asked would shift every later byte into the wrong voxel.
+    if (this.#ranges && this.#rangeLeft < 0) {
+      throw new SlabchunkError('EREAD', `could not read ${this.#source.name}: a range gave ${-this.#rangeLeft} bytes more than asked (a server that ignores Range?)`);
+    }
     return result.value;
   }
 
   /** At the end of a range, the next one's first piece (null after the last); EREAD for a range that ended short. */
   async #nextRange(): Promise<Buffer | null> {
     if (!this.#ranges) return null;
-    if (this.#rangeLeft !== 0) throw new SlabchunkError('EREAD', `could not read ${this.#source.name}: a range ended ${this.#rangeLeft} bytes early (was the object changed?)`);
+    if (this.#rangeLeft > 0) throw new SlabchunkError('EREAD', `could not read ${this.#source.name}: a range ended ${this.#rangeLeft} bytes short (was the object changed?)`);
     const range = this.#ranges.shift();
     if (!range) return null;
     this.#stream = this.#source.read(range);
