@@ -1,4 +1,5 @@
 /** `inspectStore()`: what `slabchunk info` prints — geometry, codecs, and how much of the grid is on disk, per pyramid level. */
+import pLimit from 'p-limit';
 import type { DType } from '../core/dtype.ts';
 import { errorAt, SlabchunkError, wrapError } from '../core/errors.ts';
 import { product, type Order, type Vec3 } from '../core/geometry.ts';
@@ -104,12 +105,17 @@ async function inspectPyramid(pyramid: OpenedPyramid): Promise<StoreInfo> {
   const levels: LevelInfo[] = [];
   let bytesOnDisk = 0;
   try {
-    // The levels' files are counted with their levels; the rest (group documents, job record, markers) here.
-    const levelKeys = new Set(pyramid.levels.map((l) => l.datasetPath.replace(/\/+$/, '')));
-    for await (const entry of walk(pyramid.store, levelKeys)) bytesOnDisk += entry.size;
+    // One listing of the whole store: each level's objects are counted with their level, the rest (group documents,
+    // job record, markers) here.
+    const counters = pyramid.levels.map((level) => ({ prefix: `${level.datasetPath.replace(/\/+$/, '')}/`, files: fileCounter(level.store) }));
+    for await (const { key, size } of pyramid.store.listAll('')) {
+      const level = counters.find((c) => key.startsWith(c.prefix));
+      if (level) level.files.add(key.slice(level.prefix.length), size);
+      else bytesOnDisk += size;
+    }
     const done = await rowsDoneByLevel(pyramid);
-    for (const level of pyramid.levels) {
-      const files = await arrayFiles(level.store);
+    for (const [l, level] of pyramid.levels.entries()) {
+      const files = await counters[l]!.files.done();
       bytesOnDisk += files.bytesOnDisk;
       levels.push(levelInfo(level, files, done?.[level.level]));
     }
@@ -144,20 +150,47 @@ interface ArrayFiles {
 
 /** Counts the chunk (shard) objects of the array, and the inner chunks their indexes list (one ranged read each). */
 async function arrayFiles(store: OpenedStore): Promise<ArrayFiles> {
+  const files = fileCounter(store);
+  for await (const { key, size } of store.store.listAll('')) files.add(key, size);
+  return files.done();
+}
+
+/** Shard indexes read at once: each is a round trip to an object store. */
+const INDEX_READS = 16;
+
+/**
+ * Counts one array's objects as they are listed (keys relative to the array): bytes of all, chunk (shard) objects
+ * apart from metadata (hidden keys, `zarr.json`), and the inner chunks each shard's index lists, read meanwhile.
+ */
+function fileCounter(store: OpenedStore): { add(key: string, size: number): void; done(): Promise<ArrayFiles> } {
   const files: ArrayFiles = { filesPresent: 0, innerChunksPresent: 0, bytesOnDisk: 0 };
-  for await (const entry of walk(store.store)) {
-    files.bytesOnDisk += entry.size;
-    if (entry.metadata) continue;
-    files.filesPresent++;
-    if (store.layout.stored.shard) {
-      try {
-        files.innerChunksPresent += await countInner(store.store, entry.key, store.layout.chunksPerShard, store.shardIndex!);
-      } catch (error) {
-        throw errorAt(error, 'EREAD', `shard ${entry.key} of ${store.path}`, { key: entry.key });
-      }
-    }
-  }
-  return files;
+  const limit = pLimit(INDEX_READS);
+  const reads: Promise<void>[] = [];
+  return {
+    add(key, size) {
+      files.bytesOnDisk += size;
+      const parts = key.split('/');
+      if (parts.some((p) => p.startsWith('.')) || parts.at(-1) === 'zarr.json') return;
+      files.filesPresent++;
+      if (!store.layout.stored.shard) return;
+      const read = limit(async () => {
+        try {
+          // Read first, then added: `+= await` would add to the count as it was before the read.
+          const inner = await countInner(store.store, key, store.layout.chunksPerShard, store.shardIndex!);
+          files.innerChunksPresent += inner;
+        } catch (error) {
+          throw errorAt(error, 'EREAD', `shard ${key} of ${store.path}`, { key });
+        }
+      });
+      // Reported by done(); until then a failed read must not count as unhandled.
+      read.catch(() => undefined);
+      reads.push(read);
+    },
+    async done() {
+      await Promise.all(reads);
+      return files;
+    },
+  };
 }
 
 /** One array's geometry, and its files and rows done as counted. */
@@ -203,28 +236,6 @@ function levelInfo(level: OpenedLevel, files: ArrayFiles, rowsDone: number | und
     ...geometryOf(store, files, rowsDone),
     unfinished: rowsDone !== undefined && rowsDone < store.layout.rowsTotal,
   };
-}
-
-/** One object of a store, as {@link walk} finds it. */
-interface StoredObject {
-  /** Its key, relative to the store walked. */
-  key: string;
-  size: number;
-  /** A hidden object (`.zarray`, our `.slabchunk/`) or `zarr.json`: not a chunk. */
-  metadata: boolean;
-}
-
-/**
- * Every object of `store` but those in the folders `skip` lists (keys relative to the store); hidden ones
- * (`.zarray`, our `.slabchunk/`) and `zarr.json` count as metadata. One listing of the whole store: a thousand keys
- * and their sizes a request on an object store.
- */
-async function* walk(store: Store, skip: ReadonlySet<string> = new Set()): AsyncGenerator<StoredObject> {
-  for await (const { key, size } of store.listAll('')) {
-    if ([...skip].some((folder) => key.startsWith(`${folder}/`))) continue;
-    const parts = key.split('/');
-    yield { key, size, metadata: parts.some((p) => p.startsWith('.')) || parts.at(-1) === 'zarr.json' };
-  }
 }
 
 /** Inner chunks present in the shard at `key`: its index entries that are not absent, the index read by range. */
