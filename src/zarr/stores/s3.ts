@@ -26,7 +26,7 @@ export const S3_PART_SIZE = 8 << 20;
 /**
  * Default size above which a value goes up as a multipart upload: 64 MiB. Below it one PutObject is cheaper for
  * the service (Swift turns every multipart upload into a manifest and segments: 2.7× its CPU for 14 MiB shards)
- * and makes 3 + parts fewer requests; it costs a copy of a value given in parts, at most this size.
+ * and makes 1 + parts fewer requests; it costs a copy of a value given in parts, at most this size.
  */
 export const S3_MULTIPART_THRESHOLD = 64 << 20;
 /** Default number of parts of one upload in flight at once. */
@@ -170,9 +170,9 @@ export class S3Store implements Store {
     try {
       const reply = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key, Range: header }));
       const bytes = await reply.Body!.transformToByteArray();
-      if (reply.ContentRange !== undefined || bytes.length <= want) return bytes;
+      if (reply.ContentRange !== undefined) return bytes;
       // A server that ignores Range answers 200 with the whole object (Swift does for a suffix of an empty one).
-      return 'suffixLength' in range ? bytes.subarray(bytes.length - want) : bytes.subarray(range.offset, range.offset + want);
+      return 'suffixLength' in range ? bytes.subarray(Math.max(0, bytes.length - want)) : bytes.subarray(range.offset, range.offset + want);
     } catch (error) {
       if (isNoSuchKey(error)) return undefined;
       if (statusOf(error) === 416) return new Uint8Array(0);
