@@ -2,7 +2,7 @@
  * Bench (issue 14): `slabchunk convert` of the bench volume (zstd:3, 64³ chunks in 256³ shards) into a bucket of a
  * real object store — a private OpenStack Swift with the S3 API started here (scripts/object-store/start.sh) and
  * stopped by its pids at the end, also on failure — against tensorstore writing the same store to the same endpoint
- * through its own `s3` kvstore (bench/peers/tensorstore_write_s3.py), and against the same conversion onto local
+ * through its own `s3` kvstore (bench/peers/tensorstore_write.py), and against the same conversion onto local
  * disk, all in the same run, the order of the two S3 writers alternating between repetitions.
  *
  *   npm run build && flock /tmp/bench.lock npm run bench:s3              # 1 GiB uint16 1024×1024×512, median of 3
@@ -16,7 +16,7 @@
  * a request refused before reaching them, such as a failed signature, is not counted), the objects and bytes
  * the bucket holds after the run (ListObjectsV2), Swift's own CPU seconds, and the mean number of requests in
  * progress at the object server (the sum of its request durations ÷ the run's wall time). slabchunk's S3 store is
- * read back by tensorstore through its `s3` kvstore (bench/peers/read_compare_s3.py), once.
+ * read back by tensorstore through its `s3` kvstore (bench/peers/read_compare.py), once.
  *
  * The access log: start.sh points every daemon's syslog at DIR/run/nolog, which does not exist, so they log
  * nowhere. This bench binds a Unix datagram socket there before starting the server (a few lines of Python,
@@ -293,7 +293,7 @@ async function runS3(server: Server, tool: 'slabchunk S3' | 'tensorstore S3', in
   const cpuBefore = swiftCpuSeconds(server);
   const r = tool === 'slabchunk S3'
     ? await runChild(process.execPath, [CLI, 'convert', input, url, ...GEOMETRY, '--json'], { cwd: ROOT, env })
-    : await runChild(python!, [join(PEERS, 'tensorstore_write_s3.py'), input, url, '--shape', shape.join(','), '--dtype', DTYPE,
+    : await runChild(python!, [join(PEERS, 'tensorstore_write.py'), input, url, '--shape', shape.join(','), '--dtype', DTYPE,
       '--chunk', CHUNK.join(','), '--codec', CODEC, '--shard', SHARD.join(',')], { cwd: PEERS, env });
   const swiftCpu = swiftCpuSeconds(server) - cpuBefore;
   if (r.code !== 0) return failure(tool, r);
@@ -335,7 +335,7 @@ async function runLocal(input: string): Promise<Row | string> {
 async function readBack(server: Server, python: string, url: string, input: string): Promise<string> {
   const batch = join(server.dir, 'readback.json');
   await writeFile(batch, JSON.stringify([{ store: url, raw: input, shape, dtype: DTYPE, order: 'F' }]));
-  const r = await runChild(python, [join(PEERS, 'read_compare_s3.py'), '--batch', batch], { cwd: PEERS, env: { ...process.env, ...server.env } });
+  const r = await runChild(python, [join(PEERS, 'read_compare.py'), '--reader', 'tensorstore', '--batch', batch], { cwd: PEERS, env: { ...process.env, ...server.env } });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   return r.code === 0 ? `tensorstore s3 read back ok (${r.wallSeconds.toFixed(0)} s)` : `READ-BACK MISMATCH ${line || r.stderr.trim().split('\n').pop()}`;
 }

@@ -1,5 +1,8 @@
 """Independent reader: opens a Zarr store with tensorstore (v3 or v2) or zarr-python 2 (v2) and compares
-it, chunk by chunk, to the raw volume it was written from.
+it, chunk by chunk, to the raw volume it was written from. tensorstore also reads `s3://BUCKET/PREFIX` stores
+through its own `s3` kvstore, no download: the endpoint, credentials and region come from the environment the AWS
+tools use (AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION), the endpoint addressed
+path-style; conditional writes are off (this reader writes nothing, and Swift's s3api refuses them).
 
 Exit 0 when every voxel matches; 1 naming the first differing chunk key (and the first differing voxel);
 2 when the store cannot be opened by the chosen reader (wrong format, reader missing). Prints one JSON line.
@@ -14,16 +17,54 @@ import numpy as np
 from common import DTYPES, array_shape, vec3
 
 
+def is_s3(store):
+    return store.startswith("s3://")
+
+
+def kvstore(store):
+    """The tensorstore kvstore spec of a folder, or of `s3://bucket/prefix` on the environment's endpoint."""
+    if not is_s3(store):
+        return {"driver": "file", "path": os.path.abspath(store)}
+    bucket, _, prefix = store[len("s3://"):].partition("/")
+    spec = {
+        "driver": "s3",
+        "bucket": bucket,
+        "path": prefix.rstrip("/") + "/" if prefix else "",
+        "aws_region": os.environ.get("AWS_REGION", "us-east-1"),
+        # tensorstore 0.1.85 from pip sends conditional writes to any endpoint; Swift's s3api answers them 501.
+        "use_conditional_write": False,
+    }
+    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+    if endpoint:
+        spec["endpoint"] = endpoint
+    return spec
+
+
+def context(store):
+    """The tensorstore context a store needs: credentials from the environment for a bucket."""
+    return {"aws_credentials": {"type": "environment"}} if is_s3(store) else {}
+
+
+def store_format(store):
+    """3 when the store holds a zarr.json, else 2."""
+    if not is_s3(store):
+        return 3 if os.path.exists(os.path.join(store, "zarr.json")) else 2
+    import tensorstore as ts
+    keys = ts.KvStore.open({**kvstore(store), "context": context(store)}).result()
+    return 3 if keys.read("zarr.json").result().state == "value" else 2
+
+
 def open_tensorstore(store, fmt):
     import tensorstore as ts
     driver = "zarr3" if fmt == 3 else "zarr"
-    arr = ts.open({"driver": driver, "kvstore": {"driver": "file", "path": os.path.abspath(store)}},
-                  open=True, read=True).result()
+    arr = ts.open({"driver": driver, "kvstore": kvstore(store), "context": context(store)}, open=True, read=True).result()
     chunk = arr.chunk_layout.read_chunk.shape
     return arr, tuple(arr.shape), tuple(chunk), lambda sel: arr[sel].read().result()
 
 
 def open_zarr2(store, fmt):
+    if is_s3(store):
+        raise RuntimeError("the zarr-python 2 reader reads folders only")
     if fmt != 2:
         raise RuntimeError("zarr-python 2 reads Zarr v2 only")
     import zarr
@@ -39,9 +80,10 @@ def chunk_key(fmt, coords):
 
 def compare(store, raw_path, shape3, dtype, order, reader):
     """Compares one store to its raw volume; returns (exit code, JSON-able result)."""
-    fmt = 3 if os.path.exists(os.path.join(store, "zarr.json")) else 2
-    head = {"store": store, "reader": reader, "format": fmt}
+    head = {"store": store, "reader": reader}
     try:
+        fmt = store_format(store)
+        head["format"] = fmt
         _, shape, chunk, read = (open_tensorstore if reader == "tensorstore" else open_zarr2)(store, fmt)
     except Exception as e:  # the reader's own message says why it cannot open the store
         return 2, {**head, "ok": False, "error": f"cannot open: {e}"}

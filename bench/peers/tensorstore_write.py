@@ -1,4 +1,6 @@
-"""Baseline writer: tensorstore writes a raw F-layout volume into a Zarr store slab-row by slab-row.
+"""Baseline writer: tensorstore writes a raw F-layout volume into a Zarr store slab-row by slab-row, in a folder
+or, for an `s3://BUCKET/PREFIX` store, through its own `s3` kvstore (endpoint, credentials and region from the
+environment, as read_compare.py reads them; request concurrency tensorstore's default, 32).
 
 Prints JSON {seconds, peakRssBytes}. v3 by default (codec `zstd` / `gzip` after `bytes`), v2 with
 --zarr-format 2; --shard X,Y,Z writes v3 `sharding_indexed` shards of --chunk inner chunks, one
@@ -9,6 +11,7 @@ import time
 import tensorstore as ts
 
 from common import DTYPES, array_shape, report, slab_rows, vec3, writer_args
+from read_compare import context, kvstore
 
 
 def v3_spec(args, shape, chunk):
@@ -60,7 +63,8 @@ def main():
     shape = array_shape(args.shape)
     chunk = list(reversed(args.chunk))
     spec = v3_spec(args, shape, chunk) if args.zarr_format == 3 else v2_spec(args, shape, chunk)
-    spec["kvstore"] = {"driver": "file", "path": args.store}
+    spec["kvstore"] = kvstore(args.store)
+    spec["context"] = context(args.store)
     arr = ts.open(spec, create=True, delete_existing=True).result()
     depth = args.shard[2] if args.shard else args.chunk[2]
     for z0, z1, data in slab_rows(args.input, args.shape, args.dtype, depth):

@@ -1,7 +1,7 @@
 /**
  * Interop in a bucket: stores `slabchunk convert` writes to a real object store (the local Swift with the S3 API of
  * test/lib/object-store.ts) are read back by tensorstore through its own `s3` kvstore on the same endpoint — no
- * download — and compared voxel for voxel with the raw volume they were written from (bench/peers/read_compare_s3.py):
+ * download — and compared voxel for voxel with the raw volume they were written from (bench/peers/read_compare.py):
  * v3 sharded zstd, v3 sharded with a shard over the multipart threshold, v2 unsharded, and every level of an
  * `--ome` pyramid against the naive downsampling reference. A store with one flipped byte shows the check can fail.
  * Skipped with a message where tensorstore is absent or no server can start.

@@ -12,11 +12,11 @@ export function readBack(python: string, reader: 'tensorstore' | 'zarr', batchFi
 }
 
 /**
- * Runs read_compare_s3.py once over many `s3://` stores: tensorstore reads each through its own `s3` kvstore from
+ * Runs read_compare.py once over many `s3://` stores: tensorstore reads each through its own `s3` kvstore from
  * the server `env` names (AWS_ENDPOINT_URL, credentials, region), without a download. Resolves the per-store results.
  */
 export function readBackS3(python: string, batchFile: string, env: Readonly<Record<string, string>>): Promise<Map<string, Result>> {
-  return runReader(python, 'read_compare_s3.py', ['--batch', batchFile], { ...process.env, ...env });
+  return runReader(python, 'read_compare.py', ['--reader', 'tensorstore', '--batch', batchFile], { ...process.env, ...env });
 }
 
 /** Runs one reader script of bench/peers and collects the JSON line it prints per store. */
