@@ -79,31 +79,21 @@ log_address = $dir/run/nolog
 CONF
 }
 
-{ common "$object" object-server; cat <<CONF
+# A storage server's config: KIND (object, container, account) on PORT, with EXTRA [DEFAULT] lines.
+storage() {
+  local kind=$1 port=$2 extra=${3:-}
+  { common "$port" "$kind-server"; [ -z "$extra" ] || printf '%s\n' "$extra"; cat <<CONF
+[pipeline:main]
+pipeline = $kind-server
+[app:$kind-server]
+use = egg:swift#$kind
+CONF
+  } >"$dir/etc/$kind-server.conf"
+}
 # A PUT accepted while the container server is slow must still reach its listing.
-container_update_timeout = 30
-[pipeline:main]
-pipeline = object-server
-[app:object-server]
-use = egg:swift#object
-CONF
-} >"$dir/etc/object-server.conf"
-
-{ common "$container" container-server; cat <<CONF
-[pipeline:main]
-pipeline = container-server
-[app:container-server]
-use = egg:swift#container
-CONF
-} >"$dir/etc/container-server.conf"
-
-{ common "$account" account-server; cat <<CONF
-[pipeline:main]
-pipeline = account-server
-[app:account-server]
-use = egg:swift#account
-CONF
-} >"$dir/etc/account-server.conf"
+storage object "$object" 'container_update_timeout = 30'
+storage container "$container"
+storage account "$account"
 
 { common "$proxy" proxy-server; cat <<CONF
 [pipeline:main]
