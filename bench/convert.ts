@@ -15,7 +15,7 @@
  * add its own start-up and ~45 MiB per thread to the figures.
  */
 import { existsSync } from 'node:fs';
-import { readFile, readdir, rename, rm, stat } from 'node:fs/promises';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -23,6 +23,7 @@ import type { Vec3 } from '../src/core/geometry.ts';
 import type { EngineReport } from '../src/ops/engine/engine.ts';
 import { canMeasureChildRss, runChild, type ChildResult } from './lib/child.ts';
 import { BENCH_DATA, PEERS, ROOT, SETUP_HINT, tensorstorePython, zarr2Python } from './lib/python.ts';
+import { storeSize } from './lib/store-size.ts';
 import { generateVolume } from './lib/volume.ts';
 
 const MiB = 1024 * 1024;
@@ -77,17 +78,6 @@ interface Row {
 
 function fmtMiB(bytes: number | null): string {
   return bytes === null ? 'n/a' : (bytes / MiB).toFixed(0);
-}
-
-async function storeSize(dir: string): Promise<{ files: number; bytes: number }> {
-  let files = 0;
-  let bytes = 0;
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (!entry.isFile()) continue;
-    files++;
-    bytes += (await stat(join(entry.parentPath, entry.name))).size;
-  }
-  return { files, bytes };
 }
 
 async function isSharded(store: string): Promise<boolean> {

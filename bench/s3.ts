@@ -26,7 +26,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ import { S3_MULTIPART_THRESHOLD, S3_PART_SIZE, S3_QUEUE_SIZE } from '../src/zarr
 import { s3Client } from '../src/zarr/stores/s3-client.ts';
 import { canMeasureChildRss, runChild, type ChildResult } from './lib/child.ts';
 import { BENCH_DATA, PEERS, ROOT, SETUP_HINT, tensorstorePython } from './lib/python.ts';
+import { storeSize } from './lib/store-size.ts';
 import { generateVolume } from './lib/volume.ts';
 
 const MiB = 2 ** 20;
@@ -317,13 +318,7 @@ async function runLocal(input: string): Promise<Row | string> {
   try {
     if (r.code !== 0) return failure('slabchunk (local disk)', r);
     const summary = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Summary;
-    let objects = 0;
-    let bytes = 0;
-    for (const entry of await readdir(out, { withFileTypes: true, recursive: true })) {
-      if (!entry.isFile()) continue;
-      objects++;
-      bytes += (await stat(join(entry.parentPath, entry.name))).size;
-    }
+    const { files: objects, bytes } = await storeSize(out);
     return { tool: 'slabchunk local disk', seconds: summary.seconds, wallSeconds: r.wallSeconds, peakRssBytes: r.peakRssBytes ?? summary.peakRssBytes,
       cpuSeconds: r.cpuSeconds, engine: summary.engine, objects, storedBytes: bytes, note: '' };
   } finally {
