@@ -10,11 +10,19 @@ import type { Store } from './types.ts';
 /** Names whose presence marks a location as a Zarr node, so `--overwrite` may replace it. */
 const ZARR_MARKERS = ['zarr.json', '.zarray', '.zgroup', '.zattrs'];
 
-/** The names directly in `store` (keys and folder-like prefixes; none when it is missing); ESTORE when it cannot be listed. */
-async function outputEntries(store: Store): Promise<string[]> {
+/** What is directly in a location: its keys, and its folder-like prefixes. */
+interface Entries {
+  readonly keys: readonly string[];
+  readonly folders: readonly string[];
+}
+
+const namesOf = ({ keys, folders }: Entries): string[] => [...keys, ...folders];
+
+/** The keys and folders directly in `store` (none when it is missing); ESTORE when it cannot be listed. */
+async function outputEntries(store: Store): Promise<Entries> {
   try {
     const [keys, folders] = await Promise.all([store.list(''), store.folders('')]);
-    return [...keys, ...folders];
+    return { keys, folders };
   } catch (error) {
     throw new SlabchunkError('ESTORE', `cannot use ${store.location} as the output (${messageOf(error)}); choose another path`, { key: store.location, cause: error });
   }
@@ -23,20 +31,21 @@ async function outputEntries(store: Store): Promise<string[]> {
 /**
  * Checks, without changing anything, that `store` may receive a new store: it is missing or empty, or (only with
  * `overwrite`) a Zarr store. Anything else is refused (ESTORE), so a mistyped path never deletes unrelated files.
- * Resolves with the entries to clear.
+ * Resolves with the keys and folders to clear.
  */
-export async function checkStoreDir(store: Store, overwrite: boolean): Promise<string[]> {
-  const entries = await outputEntries(store);
+export async function checkStoreDir(store: Store, overwrite: boolean): Promise<Entries> {
+  const found = await outputEntries(store);
+  const entries = namesOf(found);
   const path = store.location;
   // Our own folder alone (a lock, markers of a store since deleted) holds no store: the location counts as empty.
-  if (entries.every((e) => e === SLABCHUNK_DIR)) return entries;
+  if (entries.every((e) => e === SLABCHUNK_DIR)) return found;
   if (!overwrite) {
     throw new SlabchunkError('ESTORE', `${path} already exists and is not empty; pass --overwrite to replace it, or choose another path`, { key: path });
   }
   if (!entries.some((e) => ZARR_MARKERS.includes(e))) {
     throw new SlabchunkError('ESTORE', `${path} is not empty and holds no Zarr store (no ${ZARR_MARKERS.join(', ')}); refusing to delete it even with --overwrite`, { key: path });
   }
-  return entries;
+  return found;
 }
 
 /**
@@ -45,7 +54,7 @@ export async function checkStoreDir(store: Store, overwrite: boolean): Promise<s
  * temporaries or our markers). A location of other files is refused (ESTORE).
  */
 export async function checkJoinDir(store: Store): Promise<void> {
-  const foreign = (await outputEntries(store)).filter((e) => !e.startsWith('.') && !ZARR_MARKERS.includes(e) && e !== 'c' && !/^\d+$/.test(e));
+  const foreign = namesOf(await outputEntries(store)).filter((e) => !e.startsWith('.') && !ZARR_MARKERS.includes(e) && e !== 'c' && !/^\d+$/.test(e));
   if (foreign.length > 0) {
     throw new SlabchunkError('ESTORE', `${store.location} holds files that are not part of a Zarr store (${foreign.slice(0, 3).join(', ')}); `
       + 'give the store path every part shares', { key: store.location });
@@ -58,12 +67,11 @@ export async function checkJoinDir(store: Store): Promise<void> {
  * of the run doing the clearing stays.
  */
 export async function prepareStoreDir(store: Store, overwrite: boolean): Promise<void> {
-  const entries = await checkStoreDir(store, overwrite);
-  if (entries.includes(SLABCHUNK_DIR)) {
-    const ours = store.within(SLABCHUNK_DIR);
-    const [keys, folders] = await Promise.all([ours.list(''), ours.folders('')]);
-    await Promise.all([...keys.filter((k) => k !== LOCK_NAME).map((k) => ours.delete(k)), ...folders.map((f) => ours.deleteAll(f))]);
+  const { keys, folders } = await checkStoreDir(store, overwrite);
+  if (folders.includes(SLABCHUNK_DIR)) {
+    const own = store.within(SLABCHUNK_DIR);
+    const ours = await outputEntries(own);
+    await Promise.all([...ours.keys.filter((k) => k !== LOCK_NAME).map((k) => own.delete(k)), ...ours.folders.map((f) => own.deleteAll(f))]);
   }
-  const keys = new Set(await store.list(''));
-  await Promise.all(entries.filter((e) => e !== SLABCHUNK_DIR).map((e) => (keys.has(e) ? store.delete(e) : store.deleteAll(e))));
+  await Promise.all([...keys.map((k) => store.delete(k)), ...folders.filter((f) => f !== SLABCHUNK_DIR).map((f) => store.deleteAll(f))]);
 }

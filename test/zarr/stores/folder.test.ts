@@ -39,7 +39,7 @@ for (const [backend, make] of Object.entries(BACKENDS)) {
     if (!made) return;
     const { store, cleanup } = made;
     try {
-      assert.equal(await checkStoreDir(store, false), []);
+      assert.equal(await checkStoreDir(store, false), { keys: [], folders: [] });
       await store.set('zarr.json', bytes('{}'));
       await store.set('c/0/0', bytes('x'));
       await store.set('.slabchunk/rows/0', new Uint8Array(0));
