@@ -45,6 +45,8 @@ interface LevelRun {
   readonly spec: LevelSpec;
   readonly layout: StoredLayout;
   readonly plan: ChunkerPlan;
+  /** The level's array in the store (its own prefix of the one store the job writes). */
+  readonly store: Store;
   readonly files: ChunkFiles;
   /** Its row buffers in this run (none for levels before the one rows come in at). */
   readonly rows: readonly RowBuffer[];
@@ -138,15 +140,18 @@ async function start(job: EngineJob): Promise<Run> {
     }
   };
   const levels: LevelRun[] = [];
+  // One store (one S3 client and its connections) for the job; the levels are prefixes of it.
+  const root = storeAt(job.store, options);
   for (const spec of job.levels) {
     const o = levelOptions(options, spec);
+    const store = spec.path ? root.within(spec.path) : root;
     const layout = storedLayout(o);
     const plan = chunkerPlanOf(o, layout);
     const sink = sinkOptionsOf(o, layout, job.record);
     const bandSlabs = job.bandSlabs[spec.level]!;
     levels.push({
-      spec, layout, plan,
-      files: new ChunkFiles(levelStore(job, spec.path), sink, await loadSinkCodecs(sink), { onEncode }),
+      spec, layout, plan, store,
+      files: new ChunkFiles(store, sink, await loadSinkCodecs(sink), { onEncode }),
       rows: (job.buffers[spec.level] ?? []).map((bands) => new RowBuffer(plan.slabBytes, bandSlabs * bands.length, bandSlabs * plan.slabBytes, bands)),
       carry: job.carries[spec.level] ? new Uint8Array(job.carries[spec.level]!) : null,
       factor: layout.toFile(spec.factor),
@@ -199,16 +204,10 @@ async function fill({ job, levels, elementSize, slabs }: Run, task: FillTask): P
   return emptyStats();
 }
 
-/** The store of the level at `path` (`''`: a bare array at the root). */
-function levelStore(job: EngineJob, path: string): Store {
-  const root = storeAt(job.store, job.options);
-  return path ? root.within(path) : root;
-}
-
 /** Reads chunks of a row of level `job.from` back from the store (absent ones are fill) into its row buffer. */
 async function load(run: Run, task: LoadTask): Promise<SinkStats> {
   const level = run.levels[run.job.from]!;
-  run.stored ??= openStore(levelStore(run.job, level.spec.path));
+  run.stored ??= openStore(level.store);
   const stored = await run.stored;
   const cuts = cutsOf(run, run.job.from, task.row);
   const z0 = level.layout.slabsOf(task.row, task.row + 1)[0];
