@@ -34,8 +34,8 @@ import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-s
 import type { Vec3 } from '../src/core/geometry.ts';
 import type { EngineReport } from '../src/ops/engine/engine.ts';
 import { S3_MULTIPART_THRESHOLD, S3_PART_SIZE, S3_QUEUE_SIZE } from '../src/zarr/stores/s3.ts';
-import { s3Client } from '../src/zarr/stores/s3-client.ts';
 import { canMeasureChildRss, runChild, type ChildResult } from './lib/child.ts';
+import { readServerEnv, serverClient } from './lib/object-store.ts';
 import { BENCH_DATA, PEERS, ROOT, SETUP_HINT, tensorstorePython } from './lib/python.ts';
 import { storeSize } from './lib/store-size.ts';
 import { generateVolume } from './lib/volume.ts';
@@ -161,15 +161,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 
-function readEnv(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const m = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!;
-  }
-  return env;
-}
-
 async function startServer(): Promise<Server | string> {
   const dir = await mkdtemp(join(BENCH_DATA, 's3-swift-'));
   serverDir = dir;
@@ -182,12 +173,8 @@ async function startServer(): Promise<Server | string> {
   if (!existsSync(socket)) console.log('note: the log socket did not appear; request counts will be missing');
   const started = await runChild('bash', [join(SCRIPTS, 'start.sh'), dir]);
   if (started.code !== 0) return `Swift did not start: ${(started.stderr || started.stdout).trim().split('\n').slice(-3).join(' | ')}`;
-  const env = readEnv(join(dir, 'env'));
-  const client = s3Client({
-    endpoint: env.AWS_ENDPOINT_URL!,
-    region: env.AWS_REGION ?? 'us-east-1',
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID!, secretAccessKey: env.AWS_SECRET_ACCESS_KEY! },
-  });
+  const env = readServerEnv(join(dir, 'env'));
+  const client = serverClient(env);
   const pids = readdirSync(dir).filter((f) => f.endsWith('.pid')).map((f) => Number(readFileSync(join(dir, f), 'utf8').trim()));
   return { dir, env, client, log, pids };
 }

@@ -7,12 +7,12 @@
  * user's shell would, so stores opened the default way reach it.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { s3Client } from '../../src/zarr/stores/s3-client.ts';
+import { readServerEnv, serverClient } from '../../bench/lib/object-store.ts';
 
 const SCRIPTS = resolve(dirname(fileURLToPath(import.meta.url)), '../../scripts/object-store');
 
@@ -42,16 +42,6 @@ export function objectStore(): Promise<ObjectStore | null> {
     return null;
   });
   return shared;
-}
-
-/** `export K=V` lines of an env file written by start.sh. */
-function readEnv(file: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const line of readFileSync(file, 'utf8').split('\n')) {
-    const match = /^(?:export\s+)?([A-Z0-9_]+)=(.*)$/.exec(line.trim());
-    if (match) env[match[1]] = match[2].replace(/^(['"])(.*)\1$/, '$2');
-  }
-  return env;
 }
 
 /** Runs one of the object-store scripts; rejects with the tail of its output when it fails. */
@@ -90,7 +80,7 @@ async function open(): Promise<ObjectStore> {
   }
   let env: Record<string, string>;
   try {
-    env = readEnv(given ? resolve(given) : join(dir, 'env'));
+    env = readServerEnv(given ? resolve(given) : join(dir, 'env'));
   } catch (error) {
     throw new Error(`cannot read the server's env file${given ? ` (SLABCHUNK_TEST_S3_ENV=${given})` : ''}: ${error instanceof Error ? error.message : String(error)}`);
   }
@@ -99,11 +89,7 @@ async function open(): Promise<ObjectStore> {
   // The test process is configured as a user's shell would be, so that stores opened the default way (storeAt,
   // convert() in process, its worker threads) reach this server: the SDK's chain reads these variables.
   for (const name of ['AWS_ENDPOINT_URL', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_REGION']) if (env[name]) process.env[name] = env[name];
-  const client = s3Client({
-    endpoint,
-    region: env.AWS_REGION ?? 'us-east-1',
-    credentials: { accessKeyId: env.AWS_ACCESS_KEY_ID, secretAccessKey: env.AWS_SECRET_ACCESS_KEY },
-  });
+  const client = serverClient(env);
   let buckets = 0;
   const tag = `${Date.now().toString(36)}-${process.pid.toString(36)}`;
   return {
