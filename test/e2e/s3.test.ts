@@ -33,17 +33,9 @@ const GEOMETRY = ['--shape', SHAPE.join(','), '--dtype', 'uint16'];
 
 /** Every object below `prefix/` in `bucket`, by its key relative to the prefix, with its bytes (read with the SDK, not our store). */
 async function objectTree(bucket: string, prefix: string): Promise<Map<string, Buffer>> {
-  const { client } = s3!;
-  const keys: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}/`, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) keys.push(o.Key!);
-    token = page.NextContinuationToken;
-  } while (token);
   const tree = new Map<string, Buffer>();
-  for (const key of keys.sort()) {
-    const body = (await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!;
+  for (const key of await s3!.listKeys(bucket, `${prefix}/`)) {
+    const body = (await s3!.client.send(new GetObjectCommand({ Bucket: bucket, Key: key }))).Body!;
     tree.set(key.slice(prefix.length + 1), Buffer.from(await body.transformToByteArray()));
   }
   return tree;
